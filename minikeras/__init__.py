@@ -1,0 +1,13 @@
+"""minikeras: the Keras 3 API on a deep-learning engine you can read.
+
+``import minikeras as keras`` and the Keras code of a course runs here; every line that
+runs, from ``model.fit`` down to the kernel, is in this package. Start reading at
+``tensor.py`` (what a tensor is), ``autograd.py`` (the tape) and ``ops/`` (the math).
+"""
+__version__ = "0.1.0"
+
+from . import backend  # noqa: F401  (chooses numpy or cuda once, here)
+from . import config, ops, random, utils  # noqa: F401
+from .autograd import Function, GradientTape, enable_grad, no_grad  # noqa: F401
+from .tensor import Tensor, Variable  # noqa: F401
+from . import datasets  # noqa: F401,E402

@@ -1,0 +1,62 @@
+"""Activation kernels for the GPU.
+
+Read a kernel as the body of one CUDA thread: ``cuda.grid(1)`` is this thread's index in the
+whole grid, ``cuda.gridsize(1)`` the number of threads launched; the ``for`` loop strides by
+that number so a fixed grid covers any size (a "grid-stride loop").
+"""
+import math
+
+from numba import cuda
+
+from .launch import array_module, grid_1d
+
+
+@cuda.jit
+def _relu_kernel(x, out):
+    start = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    for i in range(start, x.size, stride):
+        v = x[i]
+        out[i] = v if v > 0 else 0
+
+
+def relu(x):
+    """max(x, 0), elementwise: one thread per element (grid-stride)."""
+    xp = array_module(x)
+    flat = xp.ascontiguousarray(x).reshape(-1)
+    out = xp.empty_like(flat)
+    if flat.size:
+        blocks, threads = grid_1d(flat.size)
+        _relu_kernel[blocks, threads](flat, out)
+    return out.reshape(x.shape)
+
+
+@cuda.jit
+def _softmax_rows_kernel(x, out):
+    start = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    n = x.shape[1]
+    for row in range(start, x.shape[0], stride):
+        m = x[row, 0]
+        for j in range(1, n):
+            m = max(m, x[row, j])
+        total = 0.0
+        for j in range(n):
+            e = math.exp(x[row, j] - m)
+            out[row, j] = e
+            total += e
+        for j in range(n):
+            out[row, j] = out[row, j] / total
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``: the axis is moved last, then one thread handles one row."""
+    xp = array_module(x)
+    moved = xp.moveaxis(x, axis, -1)
+    rows = xp.ascontiguousarray(moved).reshape(-1, moved.shape[-1]) if moved.size else moved
+    if moved.size == 0:
+        return xp.empty_like(x)
+    out = xp.empty_like(rows)
+    blocks, threads = grid_1d(rows.shape[0], threads=32)
+    _softmax_rows_kernel[blocks, threads](rows, out)
+    return xp.moveaxis(out.reshape(moved.shape), -1, axis)

@@ -1,0 +1,30 @@
+"""The differentiable operations, under the names of ``keras.ops``.
+
+One op is one :class:`~minikeras.autograd.Function` subclass (forward and backward side by
+side, the derivative in its docstring) plus a lowercase function that calls it::
+
+    ops.add(x, y)  ->  Add()(x, y)  ->  Add.forward(x.data, y.data)  ->  x.data + y.data
+
+The files, by family: ``core`` (conversion, cast, broadcasting), ``math`` (elementwise
+arithmetic), ``reduction`` (sum, mean, max, ...), ``shape`` (reshape, concatenate, indexing,
+...), ``linalg`` (matmul, dot, einsum), ``nn`` (activations, softmax), ``creation`` (zeros,
+arange, ...).
+"""
+from .. import tensor as _tensor
+from . import core, creation, linalg, math, nn, reduction
+from . import shape as _shape_ops
+from .core import *  # noqa: F401,F403
+from .creation import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .math import *  # noqa: F401,F403
+from .nn import *  # noqa: F401,F403
+from .reduction import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+
+__all__ = sorted(set().union(*(m.__all__ for m in (core, creation, linalg, math, nn, reduction,
+                                                   _shape_ops))))
+
+# Tensor's operators (+, *, @, [...]) call these functions.
+import sys as _sys  # noqa: E402
+
+_tensor._ops = _sys.modules[__name__]

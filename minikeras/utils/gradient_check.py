@@ -1,0 +1,173 @@
+"""Check the tape's gradients against finite differences.
+
+For a function f of some inputs, the *analytic* gradient comes from the tape (each op's
+``backward``). The *numeric* gradient nudges one input element at a time::
+
+    df/dx[j] ≈ (f(x + ε·e_j) - f(x - ε·e_j)) / (2ε)        (central difference)
+
+whose error shrinks like ε², and which needs nothing but the forward pass. Everything runs in
+float64, where ε = 1e-6 leaves both the truncation error (≈ε²) and the rounding error
+(≈1e-16/ε) far below the tolerance.
+
+When f returns a tensor rather than a scalar, both sides check the scalar ``Σ f(x)·r`` for a
+fixed random ``r``: a random direction catches a wrong entry anywhere in the Jacobian.
+
+``order=2`` checks second derivatives: the function checked is then x ↦ Σ (df/dx)·r', whose
+gradient the tape computes by recording its own backward pass (nested GradientTapes).
+"""
+import numpy as np
+
+from .. import backend
+from ..autograd import GradientTape
+from ..tensor import Tensor
+
+
+class GradientCheckReport:
+    """The result of :func:`check_gradients`: ``ok``, ``errors`` (the worst relative error
+    per checked input, or None for inputs not checked) and a readable ``str()``."""
+
+    def __init__(self, name, rows, tolerance, order):
+        self.name, self.rows, self.tolerance, self.order = name, rows, tolerance, order
+
+    @property
+    def ok(self):
+        return all(r["ok"] for r in self.rows if r["checked"])
+
+    @property
+    def errors(self):
+        return [r["error"] if r["checked"] else None for r in self.rows]
+
+    def __bool__(self):
+        return self.ok
+
+    def __str__(self):
+        what = "gradient" if self.order == 1 else "second derivative"
+        lines = [f"{what} check of {self.name}: {'ok' if self.ok else 'FAILED'} "
+                 f"(tolerance {self.tolerance:g} on |analytic - numeric| / max(1, |numeric|))"]
+        for i, r in enumerate(self.rows):
+            head = f"  input {i} shape {r['shape']} {r['dtype']}:"
+            if not r["checked"]:
+                lines.append(f"{head} not checked ({r['why']})")
+                continue
+            if r["error"] is None:
+                lines.append(f"{head} empty")
+                continue
+            mark = "ok" if r["ok"] else "MISMATCH"
+            lines.append(f"{head} worst error {r['error']:.2e} at index {r['index']}: "
+                         f"analytic {r['analytic']:.8g}, numeric {r['numeric']:.8g}  {mark}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _to_float64(x):
+    if isinstance(x, Tensor):
+        x = x.numpy()
+    a = np.asarray(x)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+def _scalarize(y, projection):
+    """Σ y·r: one scalar that depends on every element of y (y itself if it has one)."""
+    if projection is None:
+        return _sum(y)
+    return _sum(y * Tensor(projection))
+
+
+def _sum(t):
+    from ..ops import sum as ops_sum
+    return ops_sum(t)
+
+
+def _derivative_function(fn, checked, rng):
+    """x ↦ Σ_i Σ (df/dx_i)·r_i, differentiable again because the inner backward is recorded
+    by the outer tape."""
+    state = {}
+
+    def g(*xs):
+        with GradientTape() as tape:
+            ts = [x for x in xs]
+            tape.watch([ts[i] for i in checked])
+            y = fn(*ts)
+            if "out" not in state:
+                state["out"] = rng.standard_normal(y.shape) if y.size != 1 else None
+            loss = _sum(y * Tensor(state["out"])) if state["out"] is not None else _sum(y)
+        grads = tape.gradient(loss, [ts[i] for i in checked], unconnected_gradients="zero")
+        if "r" not in state:
+            state["r"] = [rng.standard_normal(ts[i].shape) for i in checked]
+        total = None
+        for gi, ri in zip(grads, state["r"]):
+            term = _sum(gi * Tensor(ri))
+            total = term if total is None else total + term
+        return total
+    return g
+
+
+def check_gradients(fn, *inputs, eps=1e-6, tolerance=1e-5, order=1, seed=0, raise_on_failure=False):
+    """Compare the tape's gradient of ``fn(*inputs)`` with central finite differences.
+
+    ``inputs``: arrays, lists or Tensors. Float inputs are checked, in float64; integer
+    inputs (indices, labels) are passed through unchanged. Returns a
+    :class:`GradientCheckReport`; with ``raise_on_failure=True`` a failed check raises an
+    AssertionError carrying the report. Example::
+
+        >>> from minikeras import ops
+        >>> report = check_gradients(lambda a, b: ops.sum(a * b), [1.0, 2.0], [3.0, 4.0])
+        >>> report.ok
+        True
+    """
+    if backend.xp is not np and backend.mode == "cuda":
+        raise RuntimeError("check_gradients runs on the host: use the numpy backend (or the "
+                           "CUDA simulator) for gradient checks.")
+    rng = np.random.default_rng(seed)
+    arrays = [_to_float64(x) for x in inputs]
+    checked = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+    name = getattr(fn, "__name__", "function")
+    if order == 2:
+        fn = _derivative_function(fn, checked, rng)
+    elif order != 1:
+        raise ValueError(f"check_gradients: order must be 1 or 2, got {order}.")
+
+    # analytic: one backward pass through the tape
+    tensors = [Tensor(a, requires_grad=(i in checked)) for i, a in enumerate(arrays)]
+    with GradientTape() as tape:
+        y = fn(*tensors)
+        if not isinstance(y, Tensor):
+            raise TypeError(f"check_gradients: {name} must return a Tensor, got {type(y).__name__}.")
+        projection = None if y.size == 1 else rng.standard_normal(y.shape)
+        scalar = _scalarize(y, projection)
+    analytic = tape.gradient(scalar, [tensors[i] for i in checked], unconnected_gradients="zero")
+    analytic = dict(zip(checked, (g.numpy().astype(np.float64) for g in analytic)))
+
+    def f(values):
+        ts = [Tensor(v) for v in values]
+        return float(_scalarize(fn(*ts), projection).numpy().reshape(()))
+
+    rows = []
+    for i, a in enumerate(arrays):
+        row = {"shape": a.shape, "dtype": a.dtype, "checked": i in checked, "why": "not a float input"}
+        if i in checked:
+            numeric = np.zeros_like(a)
+            values = [b.copy() for b in arrays]
+            x = values[i]
+            for j in np.ndindex(a.shape):
+                old = x[j]
+                x[j] = old + eps
+                up = f(values)
+                x[j] = old - eps
+                down = f(values)
+                x[j] = old
+                numeric[j] = (up - down) / (2 * eps)
+            err = np.abs(analytic[i] - numeric) / np.maximum(1.0, np.abs(numeric))
+            if err.size:
+                k = np.unravel_index(int(np.argmax(err)), err.shape)
+                row.update(error=float(err[k]), index=tuple(int(v) for v in k),
+                           analytic=float(analytic[i][k]), numeric=float(numeric[k]),
+                           ok=bool(err[k] <= tolerance))
+            else:
+                row.update(error=None, ok=True)
+        rows.append(row)
+    report = GradientCheckReport(name, rows, tolerance, order)
+    if raise_on_failure and not report.ok:
+        raise AssertionError(str(report))
+    return report

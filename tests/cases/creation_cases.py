@@ -1,0 +1,2 @@
+"""Cases for minikeras/ops/creation.py."""
+CASES = []

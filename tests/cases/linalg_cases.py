@@ -1,0 +1,2 @@
+"""Cases for minikeras/ops/linalg.py."""
+CASES = []

@@ -1,0 +1,2 @@
+"""Cases for minikeras/ops/reduction.py."""
+CASES = []
