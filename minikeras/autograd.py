@@ -25,11 +25,13 @@ like any forward computation, and the gradients can be differentiated again.
 """
 import contextlib
 import itertools
+import operator
 import os
 import sys
 import weakref
 
 from . import backend
+from . import tensor as _tensor_module
 from .tensor import Tensor, _check_float
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -76,14 +78,22 @@ def is_grad_enabled():
     return state.grad_enabled
 
 
+_inside_package = {}  # code object -> True if it belongs to minikeras (a cache)
+
+
 def _caller():
     """(file, line, function) of the first frame outside the minikeras package."""
-    f = sys._getframe(2)
-    while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
+    f = sys._getframe(3)  # skip _caller, _record and Function.__call__
+    inside = _inside_package
+    while f is not None:
+        code = f.f_code
+        flag = inside.get(code)
+        if flag is None:
+            flag = inside[code] = code.co_filename.startswith(_PACKAGE_DIR)
+        if not flag:
+            return (code.co_filename, f.f_lineno, code.co_name)
         f = f.f_back
-    if f is None:
-        return None
-    return (f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+    return None
 
 
 # ------------------------------------------------------------------------------- Function
@@ -101,7 +111,8 @@ class Function:
       ``self.output()`` is the output Tensor.
 
     Op parameters (an axis, a slope) go to ``__init__``; ops are called as
-    ``Sum(axis=0)(x)``. Every subclass is listed in :data:`REGISTRY`, which the test suite
+    ``Sum(axis=0)(x)``. What ``forward`` keeps on ``self`` must be plain arrays, never
+    Tensors: a node reaches other nodes only through ``inputs``, which ``release()`` drops. Every subclass is listed in :data:`REGISTRY`, which the test suite
     uses to make sure each op has a gradient check.
 
     Attributes of a recorded node, for inspection: ``inputs``, ``outputs`` (weak
@@ -128,27 +139,36 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward: it is not differentiable")
 
     def __call__(self, *args):
-        inputs = _as_tensors(args, type(self).__name__)
+        for a in args:
+            if not isinstance(a, Tensor):
+                inputs = _as_tensors(args, type(self).__name__)
+                break
+        else:
+            inputs = args
         try:
-            out = self.forward(*[t.data for t in inputs])
+            if len(inputs) == 1:
+                out = self.forward(inputs[0].data)
+            else:
+                out = self.forward(*[t.data for t in inputs])
         except OpError:
             raise
         except ValueError as e:
             raise OpError(self.explain(inputs, e)) from None
         if self.n_outputs == 1:
-            outs = (Tensor._wrap(out),)
+            result = Tensor._wrap(out)
+            outs = (result,)
         else:
-            outs = tuple(Tensor._wrap(o) for o in out)
+            result = outs = tuple(Tensor._wrap(o) for o in out)
         if state.grad_enabled and self.differentiable:
             for t in inputs:
                 if t.requires_grad:
                     self._record(inputs, outs)
                     break
-        return outs[0] if self.n_outputs == 1 else outs
+        return result
 
     def _record(self, inputs, outs):
         self.inputs = inputs
-        self.needs_grad = tuple(t.requires_grad for t in inputs)
+        self.needs_grad = [t.requires_grad for t in inputs]
         self.seq = next(_sequence)
         if state.record_source:
             self.where = _caller()
@@ -159,10 +179,11 @@ class Function:
                 o._node = self
                 o._index = i
             refs.append(weakref.ref(o))
-        self.outputs = tuple(refs)
-        for tape in state.tapes:
-            if tape._recording:
-                tape._nodes.append(self)
+        self.outputs = refs
+        if state.tapes:
+            for tape in state.tapes:
+                if tape._recording:
+                    tape._nodes.append(self)
 
     def explain(self, inputs, error):
         """The message for a ValueError raised by ``forward`` (usually shapes that do not
@@ -185,11 +206,9 @@ class Function:
         return self.inputs is None and self.seq >= 0
 
     def release(self):
-        """Drop the input tensors and anything saved for backward (after a walk)."""
+        """Let go of the input tensors after a walk, so the graph behind this node can be
+        freed. (Ops keep only arrays on ``self``, never Tensors, so this is enough.)"""
         self.inputs = None
-        for key in list(vars(self)):
-            if key not in ("seq", "where", "outputs", "needs_grad"):
-                delattr(self, key)
 
     def location(self):
         """``"file.py:12"`` of the user code that called this op, or ``"?"``."""
@@ -232,9 +251,13 @@ def _as_tensors(args, opname):
         if isinstance(a, Tensor):
             like = a.data.dtype
             break
+    int_meets_float = like is not None and like.kind in "iub" and any(
+        isinstance(a, float) for a in args)
     out = []
     for a in args:
         if isinstance(a, Tensor):
+            if int_meets_float and a.data.dtype.kind in "iub":
+                a = Tensor._wrap(a.data.astype(backend.floatx()))  # int * 0.5 -> floatx
             out.append(a)
         elif isinstance(a, (float, int, bool)) and not isinstance(a, type(None)):
             out.append(Tensor._wrap(_scalar(a, like)))
@@ -281,7 +304,10 @@ def _collect(targets):
             parent = t._node
             if parent is not None and t.requires_grad and id(parent) not in seen:
                 stack.append(parent)
-    return sorted(seen.values(), key=lambda n: n.seq, reverse=True)
+    return sorted(seen.values(), key=_by_seq, reverse=True)
+
+
+_by_seq = operator.attrgetter("seq")
 
 
 def _accumulate(grads, t, g):
@@ -300,7 +326,25 @@ def _run_hooks(t, g):
     return g
 
 
-def backward_walk(targets, seeds, keep=(), retain_graph=False, create_graph=False, step=None):
+def _output_grads(node, grads, keep):
+    """The gradients of a multi-output node's outputs (None where none arrived), or None if
+    no output received a gradient."""
+    out_grads = []
+    for ref in node.outputs:
+        o = ref()
+        entry = None if o is None else grads.get(id(o))
+        if entry is None:
+            out_grads.append(None)
+            continue
+        if keep is None or id(o) not in keep:
+            del grads[id(o)]
+        if o._hooks:
+            entry[1] = _run_hooks(o, entry[1])
+        out_grads.append(entry[1])
+    return None if all(g is None for g in out_grads) else out_grads
+
+
+def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=False, step=None):
     """Backpropagate ``seeds`` (dL/dtarget, Tensors) from ``targets`` through the graph.
 
     Returns ``{id(tensor): [tensor, gradient]}`` for every leaf reached and for every tensor
@@ -316,28 +360,30 @@ def backward_walk(targets, seeds, keep=(), retain_graph=False, create_graph=Fals
     state.grad_enabled = create_graph
     try:
         for node in order:
-            out_grads = []
-            for i, ref in enumerate(node.outputs):
-                o = ref()
+            if node.n_outputs == 1:
+                o = node.outputs[0]()
                 entry = None if o is None else grads.get(id(o))
                 if entry is None:
-                    out_grads.append(None)
                     continue
-                if id(o) not in keep:
+                if keep is None or id(o) not in keep:
                     del grads[id(o)]
-                g = entry[1]
                 if o._hooks:
-                    g = _run_hooks(o, g)
-                    entry[1] = g
-                out_grads.append(g)
-            if all(g is None for g in out_grads):
-                continue
+                    entry[1] = _run_hooks(o, entry[1])
+                out_grads = (entry[1],)
+            else:
+                out_grads = _output_grads(node, grads, keep)
+                if out_grads is None:
+                    continue
             in_grads = node.backward(*out_grads)
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)
             for t, g, need in zip(node.inputs, in_grads, node.needs_grad):
                 if need and g is not None:
-                    _accumulate(grads, t, g)
+                    entry = grads.get(id(t))
+                    if entry is None:
+                        grads[id(t)] = [t, g]
+                    else:
+                        entry[1] = entry[1] + g
             if step is not None:
                 step(node, out_grads, in_grads)
             if not retain_graph:
@@ -539,3 +585,8 @@ def _flatten(sources):
         return list(sources), (lambda r: kind(r)) if kind in (list, tuple) else list
     raise TypeError(f"GradientTape.gradient(): sources must be a Tensor, a list, a tuple or a "
                     f"dict of Tensors, got {type(sources).__name__}.")
+
+
+# Tensor.backward() calls backward() above (tensor.py cannot import this module: it is
+# imported by it).
+_tensor_module.backward_function = backward

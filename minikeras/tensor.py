@@ -17,6 +17,7 @@ import numpy as np
 from . import backend
 
 _ops = None  # the module minikeras.ops, set by minikeras/ops/__init__.py
+backward_function = None  # minikeras.autograd.backward, set by minikeras/autograd.py
 
 
 def _default_dtype(data):
@@ -156,8 +157,7 @@ class Tensor:
         ``retain_graph=True``; ``create_graph=True`` records the backward pass too, so that
         the gradients can be differentiated again (it implies ``retain_graph``).
         """
-        from .autograd import backward
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        backward_function(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""

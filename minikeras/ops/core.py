@@ -102,16 +102,14 @@ def stop_gradient(x):
 def unbroadcast(g, x):
     """The gradient ``g`` of a broadcast result, summed back to the shape of input ``x`` and
     cast to its dtype. Returns ``g`` untouched when nothing was broadcast (the common case)."""
-    from .reduction import sum as _sum
-    from .shape import reshape
-    if g.shape != x.shape:
+    if g.data.shape != x.data.shape:
         lead = g.ndim - x.ndim
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(x.shape) if n == 1 and g.shape[lead + i] != 1)
         if axes:
-            g = _sum(g, axis=axes, keepdims=True)
-        g = reshape(g, x.shape)
-    if g.dtype != x.dtype and _is_float(x.dtype):
+            g = _reduction.sum(g, axis=axes, keepdims=True)
+        g = _shape.reshape(g, x.shape)
+    if g.data.dtype != x.data.dtype and _is_float(x.dtype):
         g = cast(g, x.dtype)
     return g
 
@@ -134,3 +132,8 @@ def check_axis(axis, ndim, opname):
     if len(set(out)) != len(out):
         raise OpError(f"ops.{opname}: repeated axis in {axis}.")
     return tuple(out)
+
+
+# Imported last: these modules import this one.
+from . import reduction as _reduction  # noqa: E402
+from . import shape as _shape  # noqa: E402

@@ -1,0 +1,284 @@
+"""W3: the overhead of one recorded op on tiny arrays.
+
+The workload is a chain of three adds on float32 arrays of shape (8,), then backward::
+
+    y = ((x + c1) + c2) + c3        # x is the leaf that wants a gradient, c1..c3 constants
+    dL/dx = g                       # backward with a given dL/dy = g
+
+Every add costs a few nanoseconds of arithmetic, so what is measured is the bookkeeping:
+creating the op, recording a node, and walking it backward. Each variant below runs the
+same chain; the time of one chain is divided by 3 to give the cost **per op**, forward
+plus its share of backward.
+
+  mk: backward            minikeras, Tensor(..., requires_grad=True) and y.backward(g)
+  mk: no source line      the same with minikeras.autograd.state.record_source = False
+  mk: GradientTape        minikeras.GradientTape and tape.gradient(y, x, output_gradients=g)
+  torch autograd          PyTorch eager autograd, y.backward(g) (skipped if torch is missing)
+  numpy floor             three np.add calls and the three gradient pass-throughs
+
+Target (docs: cpu-performance.md, W3): at most 0.15x PyTorch per op.
+
+Run from the repository root:  python benchmarks/bench_tape_overhead.py [--rounds 10]
+"""
+import argparse
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+for p in (ROOT, HERE):  # measure the minikeras of this checkout; find common.py
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+import minikeras  # noqa: E402
+from minikeras import autograd  # noqa: E402
+
+OPS_PER_CHAIN = 3
+TARGET_VS_TORCH = 0.15  # minikeras per op / torch per op, at most
+
+
+def make_inputs():
+    """The arrays every variant starts from: x, the constants, and dL/dy."""
+    x = np.linspace(-1.0, 1.0, 8).astype(np.float32)
+    cs = [np.full(8, k, dtype=np.float32) for k in (0.5, 1.5, 2.5)]
+    g = np.arange(1, 9, dtype=np.float32)
+    return x, cs, g
+
+
+# --------------------------------------------------------------------------- the variants
+# Each builder returns (run, check): run(n) runs the chain n times, check() runs it once and
+# returns (y, dL/dx) as NumPy arrays for the correctness check.
+
+def build_numpy():
+    x, (c1, c2, c3), g = make_inputs()
+    add = np.add
+
+    def chain():
+        y1 = add(x, c1)
+        y2 = add(y1, c2)
+        y3 = add(y2, c3)
+        # Backward: the gradient of an add passes through to its input unchanged.
+        g2 = g    # dL/dy2 = dL/dy3
+        g1 = g2   # dL/dy1 = dL/dy2
+        gx = g1   # dL/dx  = dL/dy1
+        return y3, gx
+
+    def run(n):
+        for _ in range(n):
+            chain()
+
+    return run, chain
+
+
+def build_minikeras_backward(record_source=True):
+    x_np, cs, g_np = make_inputs()
+    x = minikeras.Tensor(x_np, requires_grad=True)
+    c1, c2, c3 = (minikeras.Tensor(c) for c in cs)
+    g = minikeras.Tensor(g_np)
+    state = autograd.state
+
+    def chain():
+        x.grad = None
+        y = x + c1 + c2 + c3
+        y.backward(g)
+        return y
+
+    def run(n):
+        previous = state.record_source
+        state.record_source = record_source
+        try:
+            for _ in range(n):
+                chain()
+        finally:
+            state.record_source = previous
+
+    def check():
+        previous = state.record_source
+        state.record_source = record_source
+        try:
+            y = chain()
+        finally:
+            state.record_source = previous
+        return y.numpy(), x.grad.numpy()
+
+    return run, check
+
+
+def build_minikeras_tape():
+    x_np, cs, g_np = make_inputs()
+    x = minikeras.Variable(x_np)  # trainable: every GradientTape watches it
+    c1, c2, c3 = (minikeras.Tensor(c) for c in cs)
+    g = minikeras.Tensor(g_np)
+    GradientTape = minikeras.GradientTape
+
+    def chain():
+        with GradientTape() as tape:
+            y = x + c1 + c2 + c3
+        return y, tape.gradient(y, x, output_gradients=g)
+
+    def run(n):
+        for _ in range(n):
+            chain()
+
+    def check():
+        y, gx = chain()
+        return y.numpy(), gx.numpy()
+
+    return run, check
+
+
+def build_torch(torch):
+    x_np, cs, g_np = make_inputs()
+    x = torch.tensor(x_np, requires_grad=True)
+    c1, c2, c3 = (torch.from_numpy(c) for c in cs)
+    g = torch.from_numpy(g_np)
+
+    def chain():
+        x.grad = None
+        y = x + c1 + c2 + c3
+        y.backward(g)
+        return y
+
+    def run(n):
+        for _ in range(n):
+            chain()
+
+    def check():
+        y = chain()
+        return y.detach().numpy(), x.grad.numpy()
+
+    return run, check
+
+
+# --------------------------------------------------------------------------- main
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=10,
+                   help="interleaved rounds; each runs a block of every variant (default 10)")
+    p.add_argument("--steps", type=int, default=5,
+                   help="timed steps per block (default 5)")
+    p.add_argument("--chains", type=int, default=200,
+                   help="chains run in one timed step, so a step lasts well above the timer's "
+                        "resolution (default 200)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
+    p.add_argument("--pause", type=float, default=0.15,
+                   help="seconds of sleep between blocks (default 0.15)")
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    return p.parse_args(argv)
+
+
+def import_torch(skip):
+    if skip:
+        return None, "skipped (--no-torch)"
+    try:
+        import torch
+    except Exception as e:  # ImportError, or a broken install
+        return None, (f"not available ({type(e).__name__}: {e}); "
+                      "install with: pip install torch==2.13.0")
+    torch.set_num_threads(1)  # three adds on 8 numbers: no thread pool work to share
+    return torch, f"{torch.__version__} (set_num_threads(1))"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch, torch_note = import_torch(args.no_torch)
+
+    variants = {
+        "mk: backward": build_minikeras_backward(record_source=True),
+        "mk: no source line": build_minikeras_backward(record_source=False),
+        "mk: GradientTape": build_minikeras_tape(),
+    }
+    if torch is not None:
+        variants["torch autograd"] = build_torch(torch)
+    numpy_run, numpy_chain = build_numpy()
+    variants["numpy floor"] = (numpy_run, numpy_chain)
+
+    env = common.environment()
+    env["torch"] = torch_note
+    env["minikeras"] = f"{minikeras.__version__} from {os.path.dirname(minikeras.__file__)}"
+    print("W3 tape overhead: y = x + c1 + c2 + c3 on float32 (8,), then backward; time per op")
+    for key in ("python", "numpy", "torch", "minikeras", "platform", "cpus", "loadavg"):
+        if key in env:
+            print(f"  {key:10s} {env[key]}")
+    pools = common.threadpool_lines()
+    for line in pools:
+        print(f"  {'pool':10s} {line}")
+    print(f"  {'method':10s} {args.rounds} rounds x {args.steps} steps x {args.chains} chains, "
+          f"interleaved, {args.warmup} warm-up steps, {args.pause}s pause between blocks")
+
+    # Every variant must compute the same y and dL/dx before its time means anything.
+    y_ref, gx_ref = numpy_chain()
+    for name, (_, check) in variants.items():
+        y, gx = check()
+        if not (np.array_equal(y, y_ref) and np.array_equal(gx, gx_ref)):
+            sys.exit(f"{name}: wrong result (y={y}, dL/dx={gx}; expected {y_ref}, {gx_ref})")
+    print(f"  {'check':10s} every variant gives the same y and dL/dx")
+    print()
+
+    n = args.chains
+    steps = {name: (lambda run=run: run(n)) for name, (run, _) in variants.items()}
+    samples = common.interleave(steps, rounds=args.rounds, steps=args.steps,
+                                warmup=args.warmup, pause=args.pause)
+    per_op_us = 1e6 / (n * OPS_PER_CHAIN)
+    stats = {name: common.summarize(s, per_op_us) for name, s in samples.items()}
+
+    rows = [[name, s["median"], s["min"], s["p25"], s["p75"], s["n"]]
+            for name, s in stats.items()]
+    common.print_table(["per op (us)", "median", "best", "p25", "p75", "steps"], rows)
+    if torch is None:
+        print(f"(torch {torch_note})")
+    print()
+
+    ratios = {}
+    floor = stats["numpy floor"]
+    ref = stats.get("torch autograd")
+    rows = []
+    for name, s in stats.items():
+        if not name.startswith("mk:"):
+            continue
+        r = {"numpy_median": s["median"] / floor["median"],
+             "numpy_best": s["min"] / floor["min"]}
+        if ref is not None:
+            r["torch_median"] = s["median"] / ref["median"]
+            r["torch_best"] = s["min"] / ref["min"]
+            r["meets_target"] = r["torch_median"] <= TARGET_VS_TORCH
+        ratios[name] = r
+        rows.append([name, r.get("torch_median"), r.get("torch_best"), r["numpy_median"],
+                     r["numpy_best"],
+                     None if ref is None else ("yes" if r["meets_target"] else "NO")])
+    common.print_table(["ratio", "/torch med", "/torch best", "/numpy med", "/numpy best",
+                        f"<= {TARGET_VS_TORCH}x torch"], rows)
+    print(f"Target: minikeras at most {TARGET_VS_TORCH}x PyTorch per op, judged on the medians; "
+          "the best steps show the uncontended cost. (cpu-performance.md: <= 5 us per op.)")
+    a, b = stats["mk: backward"], stats["mk: no source line"]
+    print(f"Source-line capture costs {a['median'] - b['median']:.2f} us per op (median), "
+          f"{a['min'] - b['min']:.2f} us (best).")
+    try:
+        end_load = [round(x, 2) for x in os.getloadavg()]
+        print(f"Load average at the end: {end_load} (the machine is shared; compare ratios and "
+              "best steps rather than absolute medians).")
+    except OSError:
+        pass
+
+    if args.json:
+        common.write_json(args.json, {
+            "benchmark": "W3 tape overhead",
+            "workload": "y = x + c1 + c2 + c3 on float32 (8,), backward with dL/dy = g; per op",
+            "unit": "microseconds per op",
+            "config": vars(args),
+            "environment": env,
+            "threadpools": pools,
+            "target_vs_torch": TARGET_VS_TORCH,
+            "stats": stats,
+            "ratios": ratios,
+            "samples_us_per_op": {k: [v * per_op_us for v in s] for k, s in samples.items()},
+        })
+        print(f"Wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
