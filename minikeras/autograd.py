@@ -139,15 +139,17 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward: it is not differentiable")
 
     def __call__(self, *args):
+        inputs = args
         for a in args:
             if not isinstance(a, Tensor):
                 inputs = _as_tensors(args, type(self).__name__)
                 break
-        else:
-            inputs = args
+        n = len(inputs)
         try:
-            if len(inputs) == 1:
+            if n == 1:
                 out = self.forward(inputs[0].data)
+            elif n == 2:
+                out = self.forward(inputs[0].data, inputs[1].data)
             else:
                 out = self.forward(*[t.data for t in inputs])
         except OpError:
@@ -156,30 +158,37 @@ class Function:
             raise OpError(self.explain(inputs, e)) from None
         if self.n_outputs == 1:
             result = Tensor._wrap(out)
-            outs = (result,)
         else:
-            result = outs = tuple(Tensor._wrap(o) for o in out)
+            result = tuple([Tensor._wrap(o) for o in out])
         if state.grad_enabled and self.differentiable:
             for t in inputs:
                 if t.requires_grad:
-                    self._record(inputs, outs)
+                    self._record(inputs, result)
                     break
         return result
 
-    def _record(self, inputs, outs):
+    def _record(self, inputs, result):
+        """Make this Function a node of the graph: keep what backward needs and link the
+        outputs to it."""
         self.inputs = inputs
-        self.needs_grad = [t.requires_grad for t in inputs]
+        if len(inputs) == 1:
+            self.needs_grad = (True,)
+        else:
+            self.needs_grad = tuple([t.requires_grad for t in inputs])
         self.seq = next(_sequence)
         if state.record_source:
             self.where = _caller()
-        refs = []
-        for i, o in enumerate(outs):
-            if o.data.dtype.kind in "fc":
-                o.requires_grad = True
-                o._node = self
-                o._index = i
-            refs.append(weakref.ref(o))
-        self.outputs = refs
+        if self.n_outputs == 1:
+            if result.data.dtype.kind in "fc":
+                result.requires_grad = True
+                result._node = self
+            self.outputs = (weakref.ref(result),)
+        else:
+            for i, o in enumerate(result):
+                if o.data.dtype.kind in "fc":
+                    o.requires_grad = True
+                    o._node = self
+            self.outputs = tuple([weakref.ref(o) for o in result])
         if state.tapes:
             for tape in state.tapes:
                 if tape._recording:
@@ -188,8 +197,18 @@ class Function:
     def explain(self, inputs, error):
         """The message for a ValueError raised by ``forward`` (usually shapes that do not
         fit): the op, what it got, and NumPy's words. Ops may override it."""
+        if "broadcast" in str(error) and len(inputs) >= 2:
+            shapes = " and ".join(str(t.shape) for t in inputs)
+            return (f"ops.{self.op_name()}: cannot broadcast shapes {shapes} together. "
+                    "Broadcasting compares shapes from the last axis; each pair of sizes must "
+                    "be equal or one of them 1.")
         shapes = ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
-        return f"ops.{_snake(self.name)}: {error} (inputs: {shapes})"
+        return f"ops.{self.op_name()}: {error} (inputs: {shapes})"
+
+    def op_name(self):
+        """The public name of the op in messages (``ops.<name>``); the snake_case class
+        name unless the class sets ``public_name``."""
+        return getattr(self, "public_name", None) or _snake(self.name)
 
     # ---------------------------------------------------------------- for backward methods
     def output(self, i=0):
@@ -287,24 +306,29 @@ def _snake(name):
 # ------------------------------------------------------------------------------- the walk
 def _collect(targets):
     """The nodes the targets depend on, newest first (a reverse topological order)."""
-    seen = {}
+    seen = set()
+    nodes = []
     stack = [t._node for t in targets if t._node is not None]
     while stack:
         node = stack.pop()
-        if id(node) in seen:
+        key = id(node)
+        if key in seen:
             continue
-        if node.inputs is None:
+        inputs = node.inputs
+        if inputs is None:
             raise RuntimeError(
                 f"minikeras: cannot backpropagate through {node.describe()}: its graph was "
                 "already freed by an earlier backward()/tape.gradient() call, which releases "
                 "the saved tensors to save memory. To walk the same graph twice, pass "
                 "retain_graph=True to backward() or use GradientTape(persistent=True).")
-        seen[id(node)] = node
-        for t in node.inputs:
+        seen.add(key)
+        nodes.append(node)
+        for t in inputs:
             parent = t._node
-            if parent is not None and t.requires_grad and id(parent) not in seen:
+            if parent is not None and t.requires_grad:
                 stack.append(parent)
-    return sorted(seen.values(), key=_by_seq, reverse=True)
+    nodes.sort(key=_by_seq, reverse=True)
+    return nodes
 
 
 _by_seq = operator.attrgetter("seq")
@@ -404,17 +428,18 @@ def backward(tensor, gradient=None, retain_graph=False, create_graph=False):
             "backward() was called on a tensor that does not require gradients: no input of "
             "the ops that made it had requires_grad=True (or it was computed under no_grad()). "
             "Create the inputs with Tensor(..., requires_grad=True) or use minikeras.Variable.")
+    data = tensor.data
     if gradient is None:
-        if tensor.size != 1:
+        if data.size != 1:
             raise RuntimeError(
                 f"backward() on a tensor of shape {tensor.shape} needs gradient=, the gradient "
                 "of the final loss with respect to this tensor (same shape). Only a tensor with "
                 "one element (a scalar loss) gets the default gradient 1. Reduce it first, e.g. "
                 "ops.sum(y).backward() or ops.mean(y).backward().")
-        seed = Tensor._wrap(backend.xp.ones(tensor.data.shape, dtype=tensor.dtype))
+        seed = Tensor._wrap(backend.xp.ones_like(data))
     else:
-        seed = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=tensor.dtype)
-        if seed.shape != tensor.shape:
+        seed = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=data.dtype)
+        if seed.data.shape != data.shape:
             raise ValueError(f"backward(gradient=...) got a gradient of shape {seed.shape} for a "
                              f"tensor of shape {tensor.shape}; they must be equal.")
     grads = backward_walk([tensor], [seed], retain_graph=retain_graph or create_graph,

@@ -46,7 +46,7 @@ class Tensor:
     :class:`~minikeras.GradientTape`, ``tape.watch(t)`` does the same for the tape's lifetime.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_index", "_hooks", "_watchers",
+    __slots__ = ("data", "requires_grad", "grad", "_node", "_hooks", "_watchers",
                  "name", "__weakref__")
     # NumPy defers to our reflected operators (np_array + tensor -> Tensor.__radd__).
     __array_priority__ = 1000
@@ -64,7 +64,6 @@ class Tensor:
         self.data = data
         self.grad = None
         self._node = None
-        self._index = 0
         self._hooks = None
         self._watchers = 0
         self.name = name
@@ -80,7 +79,6 @@ class Tensor:
         t.data = data
         t.grad = None
         t._node = None
-        t._index = 0
         t._hooks = None
         t._watchers = 0
         t.name = None
@@ -90,7 +88,7 @@ class Tensor:
     # ----------------------------------------------------------------- array facts
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return self.data.shape
 
     @property
     def dtype(self):

@@ -24,5 +24,5 @@ def load_data(test_split=0.2, seed=113):
         x, y = f["images"], f["labels"]
     order = np.random.default_rng(seed).permutation(len(x))
     x, y = x[order], y[order]
-    n_test = int(round(len(x) * test_split))
-    return (x[n_test:], y[n_test:]), (x[:n_test], y[:n_test])
+    n_train = int(len(x) * (1.0 - test_split))
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])

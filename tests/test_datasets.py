@@ -1,0 +1,50 @@
+"""The bundled digits dataset and the from-scratch training example that uses it."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minikeras.datasets import digits
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_digits_load_data_shapes_dtypes_and_split():
+    (x_train, y_train), (x_test, y_test) = digits.load_data()
+    assert x_train.shape == (1437, 8, 8) and x_test.shape == (360, 8, 8)
+    assert y_train.shape == (1437,) and y_test.shape == (360,)
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
+    assert x_train.max() == 16 and x_train.min() == 0
+    assert set(np.unique(np.concatenate([y_train, y_test]))) == set(range(10))
+    counts = np.bincount(np.concatenate([y_train, y_test]))
+    assert counts.sum() == 1797 and counts.min() >= 170  # 174..183 per class
+
+
+def test_digits_split_is_reproducible_and_disjoint():
+    (a, _), (b, _) = digits.load_data()
+    (c, _), (d, _) = digits.load_data()
+    np.testing.assert_array_equal(a, c)
+    np.testing.assert_array_equal(b, d)
+    (_, _), (e, _) = digits.load_data(seed=1)
+    assert not np.array_equal(b, e)
+    flat_train = {x.tobytes() for x in a}
+    # the UCI set holds a few duplicate images; nearly all test images are unseen
+    assert sum(x.tobytes() in flat_train for x in b) < 10
+
+
+def test_digits_bad_split():
+    with pytest.raises(ValueError, match="test_split must be between 0 and 1, got 1.5"):
+        digits.load_data(test_split=1.5)
+
+
+def test_training_example_learns_the_digits(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_digits.py"),
+                        "--epochs", "5", "--plot", str(tmp_path / "curves.png")],
+                       capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Epoch 5/5" in r.stdout and "45/45" in r.stdout
+    acc = float(r.stdout.split("test accuracy:")[1].split()[0])
+    assert acc >= 0.93, r.stdout[-2000:]
