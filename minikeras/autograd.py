@@ -46,6 +46,8 @@ class _State:
 
 state = _State()
 _sequence = itertools.count()
+_weakref = weakref.ref
+_ONE_NEEDS_GRAD = (True,)
 
 
 # ------------------------------------------------------------------------------- contexts
@@ -171,8 +173,11 @@ class Function:
         """Make this Function a node of the graph: keep what backward needs and link the
         outputs to it."""
         self.inputs = inputs
-        if len(inputs) == 1:
-            self.needs_grad = (True,)
+        n = len(inputs)
+        if n == 1:
+            self.needs_grad = _ONE_NEEDS_GRAD
+        elif n == 2:
+            self.needs_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
         else:
             self.needs_grad = tuple([t.requires_grad for t in inputs])
         self.seq = next(_sequence)
@@ -182,17 +187,16 @@ class Function:
             if result.data.dtype.kind in "fc":
                 result.requires_grad = True
                 result._node = self
-            self.outputs = (weakref.ref(result),)
+            self.outputs = (_weakref(result),)
         else:
-            for i, o in enumerate(result):
+            for o in result:
                 if o.data.dtype.kind in "fc":
                     o.requires_grad = True
                     o._node = self
-            self.outputs = tuple([weakref.ref(o) for o in result])
+            self.outputs = tuple([_weakref(o) for o in result])
         if state.tapes:
             for tape in state.tapes:
-                if tape._recording:
-                    tape._nodes.append(self)
+                tape._nodes.append(self)
 
     def explain(self, inputs, error):
         """The message for a ValueError raised by ``forward`` (usually shapes that do not
@@ -304,29 +308,34 @@ def _snake(name):
 
 
 # ------------------------------------------------------------------------------- the walk
+def _freed_error(node):
+    return RuntimeError(
+        f"minikeras: cannot backpropagate through {node.describe()}: its graph was already "
+        "freed by an earlier backward()/tape.gradient() call, which releases the saved tensors "
+        "to save memory. To walk the same graph twice, pass retain_graph=True to backward() "
+        "or use GradientTape(persistent=True).")
+
+
 def _collect(targets):
     """The nodes the targets depend on, newest first (a reverse topological order)."""
     seen = set()
     nodes = []
     stack = [t._node for t in targets if t._node is not None]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         key = id(node)
         if key in seen:
             continue
         inputs = node.inputs
         if inputs is None:
-            raise RuntimeError(
-                f"minikeras: cannot backpropagate through {node.describe()}: its graph was "
-                "already freed by an earlier backward()/tape.gradient() call, which releases "
-                "the saved tensors to save memory. To walk the same graph twice, pass "
-                "retain_graph=True to backward() or use GradientTape(persistent=True).")
+            raise _freed_error(node)
         seen.add(key)
         nodes.append(node)
         for t in inputs:
             parent = t._node
-            if parent is not None and t.requires_grad:
-                stack.append(parent)
+            if parent is not None:
+                push(parent)
     nodes.sort(key=_by_seq, reverse=True)
     return nodes
 
@@ -368,18 +377,22 @@ def _output_grads(node, grads, keep):
     return None if all(g is None for g in out_grads) else out_grads
 
 
-def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=False, step=None):
+def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=False, step=None,
+                  order=None):
     """Backpropagate ``seeds`` (dL/dtarget, Tensors) from ``targets`` through the graph.
 
     Returns ``{id(tensor): [tensor, gradient]}`` for every leaf reached and for every tensor
     whose id is in ``keep`` (sources that are not leaves). ``step``, when given, is called
     as ``step(node, output_grads, input_grads)`` after each node: the hook a step-through
-    debugger or a kernel trace uses.
+    debugger or a kernel trace uses. ``order``: the nodes to visit, newest first, when the
+    caller knows them (a GradientTape's own record); otherwise they are collected from the
+    targets' graph. Nodes that receive no gradient are skipped.
     """
     grads = {}
     for t, g in zip(targets, seeds):
         _accumulate(grads, t, g)
-    order = _collect(targets)
+    if order is None:
+        order = _collect(targets)
     previous = state.grad_enabled
     state.grad_enabled = create_graph
     try:
@@ -398,6 +411,8 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
                 out_grads = _output_grads(node, grads, keep)
                 if out_grads is None:
                     continue
+            if node.inputs is None:
+                raise _freed_error(node)
             in_grads = node.backward(*out_grads)
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)
@@ -459,6 +474,8 @@ class GradientTape:
         grads = tape.gradient(loss, model.trainable_weights)
 
     Trainable Variables are watched automatically; other tensors need ``tape.watch(x)``.
+    ``gradient`` walks back through the operations recorded on this tape only: a value
+    computed before the ``with`` block counts as a constant, as in TensorFlow.
     A non-persistent tape may compute gradients once and then releases its nodes;
     ``persistent=True`` keeps them for several ``gradient`` calls (``del tape`` frees them).
     Gradients computed while an outer tape is recording are recorded by it, so nesting two
@@ -545,69 +562,86 @@ class GradientTape:
             raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got "
                              f"{unconnected_gradients!r}.")
         targets = list(target) if isinstance(target, (list, tuple)) else [target]
-        for t in targets:
-            if not isinstance(t, Tensor):
-                raise TypeError(f"GradientTape.gradient(): the target must be a Tensor, got "
-                                f"{type(t).__name__}.")
-        if output_gradients is None:
-            seeds = [Tensor._wrap(backend.xp.ones(t.data.shape, dtype=t.dtype)) for t in targets]
-        else:
-            og = list(output_gradients) if isinstance(output_gradients, (list, tuple)) else [output_gradients]
-            if len(og) != len(targets):
-                raise ValueError(f"output_gradients has {len(og)} entries for {len(targets)} targets.")
-            seeds = []
-            for t, g in zip(targets, og):
-                g = g if isinstance(g, Tensor) else Tensor(g, dtype=t.dtype)
-                if g.shape != t.shape:
-                    raise ValueError(f"output_gradients: shape {g.shape} does not match the "
-                                     f"target's shape {t.shape}.")
-                seeds.append(g)
-
+        seeds = self._seeds(targets, output_gradients)
         flat, rebuild = _flatten(sources)
+        keep = set()
         for s in flat:
             if not isinstance(s, Tensor):
                 raise TypeError(f"GradientTape.gradient(): sources must be Tensors or "
                                 f"Variables, got {type(s).__name__}.")
-            if s.dtype.kind not in "fc":
+            if s.data.dtype.kind not in "fc":
                 raise TypeError(f"GradientTape.gradient(): cannot differentiate with respect to "
                                 f"a tensor of integer dtype {s.dtype} (shape {s.shape}); only "
                                 "float tensors have gradients. Cast it to float first.")
-        live = [t for t in targets if t.requires_grad]
-        outer_recording = any(tape._recording for tape in state.tapes)
-        release = not self.persistent and not outer_recording
+            keep.add(id(s))
+        live, live_seeds = [], []
+        for t, g in zip(targets, seeds):
+            if t.requires_grad:
+                live.append(t)
+                live_seeds.append(g)
+        # Gradients computed while another tape records are recorded by it (second order).
+        outer_recording = bool(state.tapes)
         grads = {}
         if live:
-            grads = backward_walk(live, [s for t, s in zip(targets, seeds) if t.requires_grad],
-                                  keep={id(s) for s in flat}, retain_graph=not release,
-                                  create_graph=outer_recording)
+            # Only what this tape recorded is walked, newest first, as in TensorFlow.
+            grads = backward_walk(live, live_seeds, keep=keep,
+                                  retain_graph=self.persistent or outer_recording,
+                                  create_graph=outer_recording, order=self._nodes[::-1])
         result = []
         for s in flat:
             entry = grads.get(id(s))
             if entry is not None:
                 result.append(entry[1])
             elif unconnected_gradients == "zero":
-                result.append(Tensor._wrap(backend.xp.zeros(s.data.shape, dtype=s.dtype)))
+                result.append(Tensor._wrap(backend.xp.zeros_like(s.data)))
             else:
                 result.append(None)
         if not self.persistent:
             self._nodes = None
         return rebuild(result)
 
+    @staticmethod
+    def _seeds(targets, output_gradients):
+        """dL/dtarget for each target: ones (a non-scalar target counts as its sum), or the
+        given ``output_gradients``."""
+        for t in targets:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"GradientTape.gradient(): the target must be a Tensor, got "
+                                f"{type(t).__name__}.")
+        if output_gradients is None:
+            return [Tensor._wrap(backend.xp.ones_like(t.data)) for t in targets]
+        og = list(output_gradients) if isinstance(output_gradients, (list, tuple)) else [output_gradients]
+        if len(og) != len(targets):
+            raise ValueError(f"output_gradients has {len(og)} entries for {len(targets)} targets.")
+        seeds = []
+        for t, g in zip(targets, og):
+            g = g if isinstance(g, Tensor) else Tensor(g, dtype=t.dtype)
+            if g.data.shape != t.data.shape:
+                raise ValueError(f"output_gradients: shape {g.shape} does not match the "
+                                 f"target's shape {t.shape}.")
+            seeds.append(g)
+        return seeds
+
     def __repr__(self):
         n = "released" if self._nodes is None else f"{len(self._nodes)} nodes"
         return f"<GradientTape persistent={self.persistent} recording={self._recording} {n}>"
 
 
+def _first(results):
+    return results[0]
+
+
 def _flatten(sources):
     """A flat list of the sources and a function that puts results back in their shape."""
     if isinstance(sources, Tensor):
-        return [sources], lambda r: r[0]
+        return [sources], _first
+    if isinstance(sources, list):
+        return sources, list
+    if isinstance(sources, tuple):
+        return list(sources), tuple
     if isinstance(sources, dict):
         keys = list(sources)
         return [sources[k] for k in keys], lambda r: dict(zip(keys, r))
-    if isinstance(sources, (list, tuple)):
-        kind = type(sources)
-        return list(sources), (lambda r: kind(r)) if kind in (list, tuple) else list
     raise TypeError(f"GradientTape.gradient(): sources must be a Tensor, a list, a tuple or a "
                     f"dict of Tensors, got {type(sources).__name__}.")
 

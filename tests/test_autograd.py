@@ -361,3 +361,14 @@ def test_source_capture_can_be_switched_off():
     finally:
         state.record_source = True
     assert y.node.where is None and y.node.location() == "?"
+
+
+def test_tape_walks_only_what_it_recorded():
+    x = mk.Variable(np.array([2.0]))
+    h = x * 3  # computed before the tape: a constant for it, as in TensorFlow
+    with mk.GradientTape(persistent=True) as tape:
+        y = ops.sum(h * x)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [6.0])  # d(h·x)/dx with h fixed
+    y2 = ops.sum(h * x)
+    y2.backward()  # backward() follows the whole graph
+    np.testing.assert_allclose(x.grad.numpy(), [12.0])

@@ -109,7 +109,8 @@ def unbroadcast(g, x):
         if axes:
             g = _reduction.sum(g, axis=axes, keepdims=True)
         g = _shape.reshape(g, x.shape)
-    if g.data.dtype != x.data.dtype and _is_float(x.dtype):
+    gd, xd = g.data.dtype, x.data.dtype
+    if gd is not xd and gd != xd and xd.kind in "fc":
         g = cast(g, x.dtype)
     return g
 
