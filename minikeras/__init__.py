@@ -2,7 +2,8 @@
 
 ``import minikeras as keras`` and the Keras code of a course runs here; every line that
 runs, from ``model.fit`` down to the kernel, is in this package. Start reading at
-``tensor.py`` (what a tensor is), ``autograd.py`` (the tape) and ``ops/`` (the math).
+``tensor.py`` (what a tensor is), ``autograd.py`` (the tape) and ``ops/`` (the math), then
+``layers/`` and ``models/`` (the Keras API on top).
 """
 __version__ = "0.1.0"
 
@@ -11,3 +12,9 @@ from . import config, ops, random, utils  # noqa: F401
 from .autograd import Function, GradientTape, enable_grad, no_grad  # noqa: F401
 from .tensor import Tensor, Variable  # noqa: F401
 from . import datasets  # noqa: F401,E402
+from . import activations, constraints, initializers, regularizers  # noqa: F401,E402
+from . import losses, metrics  # noqa: F401,E402
+from . import optim as optimizers  # noqa: F401,E402
+from . import callbacks, layers, models  # noqa: F401,E402
+from .layers import Input, Layer  # noqa: F401,E402
+from .models import Model, Sequential  # noqa: F401,E402

@@ -311,7 +311,7 @@ class Variable(Tensor):
     buffer), which is how optimizers update weights without allocating.
     """
 
-    __slots__ = ("_trainable", "path")
+    __slots__ = ("_trainable", "path", "constraint")
     _counter = 0
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None):
@@ -332,6 +332,7 @@ class Variable(Tensor):
             Variable._counter += 1
         self.name = name
         self.path = name
+        self.constraint = None  # a layer's weight constraint, applied after each update
         self._trainable = False
         self.trainable = trainable
 

@@ -39,12 +39,24 @@ def test_digits_bad_split():
         digits.load_data(test_split=1.5)
 
 
-def test_training_example_learns_the_digits(tmp_path):
+def _run_example(name, tmp_path, *args):
     env = dict(os.environ, PYTHONPATH=ROOT, MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_digits.py"),
-                        "--epochs", "5", "--plot", str(tmp_path / "curves.png")],
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args,
+                        "--plot", str(tmp_path / "curves.png")],
                        capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "Epoch 5/5" in r.stdout and "45/45" in r.stdout
-    acc = float(r.stdout.split("test accuracy:")[1].split()[0])
-    assert acc >= 0.93, r.stdout[-2000:]
+    return r.stdout
+
+
+def test_main_job_trains_a_keras_model_on_the_digits(tmp_path):
+    out = _run_example("train_digits.py", tmp_path)
+    assert 'Model: "sequential"' in out and "Epoch 30/30" in out and "41/41" in out
+    acc = float(out.split("test accuracy:")[1].split()[0])
+    assert acc >= 0.95, out[-2000:]
+
+
+def test_from_scratch_example_learns_the_digits(tmp_path):
+    out = _run_example("digits_from_scratch.py", tmp_path, "--epochs", "5")
+    assert "Epoch 5/5" in out and "45/45" in out
+    acc = float(out.split("test accuracy:")[1].split()[0])
+    assert acc >= 0.93, out[-2000:]

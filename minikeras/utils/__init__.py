@@ -1,6 +1,6 @@
 """``minikeras.utils``: tools for users and learners."""
-from .gradient_check import GradientCheckReport, check_gradients  # noqa: F401
+from .gradient_check import GradientCheckReport, check_gradients, check_layer_gradients  # noqa: F401
 from .progbar import Progbar  # noqa: F401
 from ..random import set_random_seed  # noqa: F401
 
-__all__ = ["check_gradients", "GradientCheckReport", "Progbar", "set_random_seed"]
+__all__ = ["check_gradients", "check_layer_gradients", "GradientCheckReport", "Progbar", "set_random_seed"]

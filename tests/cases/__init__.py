@@ -85,8 +85,10 @@ def axis_for(draw, ndim, allow_none=True, allow_tuple=True):
 
 
 def all_cases():
-    from . import creation_cases, linalg_cases, math_cases, nn_cases, reduction_cases, shape_cases
+    from . import (creation_cases, linalg_cases, loss_cases, math_cases, nn_cases, reduction_cases,
+                   shape_cases)
     out = []
-    for m in (math_cases, reduction_cases, shape_cases, linalg_cases, nn_cases, creation_cases):
+    for m in (math_cases, reduction_cases, shape_cases, linalg_cases, nn_cases, creation_cases,
+              loss_cases):
         out.extend(m.CASES)
     return out

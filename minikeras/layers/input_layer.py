@@ -1,0 +1,127 @@
+"""``keras.Input`` and the symbolic tensors of the functional API.
+
+``x = keras.Input(shape=(64,))`` makes a :class:`KerasTensor`: a shape and a dtype, no values.
+Calling a layer on it records a :class:`Node` (the layer, its symbolic inputs and outputs)
+instead of computing; ``keras.Model(inputs, outputs)`` later replays those nodes in order
+on real tensors.
+
+To know the shape of a layer's output without values, the layer is run once on zeros
+(``infer_output_shape``): a dimension that is unknown (None) is tried at two sizes, and the
+output dimensions that change with it are unknown too. That also builds the layer.
+"""
+import numpy as np
+
+from .. import backend
+from ..autograd import no_grad
+from ..tensor import Tensor
+from .layer import Layer, _flatten, _map
+
+
+class KerasTensor:
+    """A symbolic tensor: ``shape`` (None for unknown sizes, the batch first), ``dtype``,
+    and where it came from (``node``: the call that produced it)."""
+
+    def __init__(self, shape, dtype=None, name=None, node=None, index=0):
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.dtype = np.dtype(dtype or backend.floatx())
+        self.name = name
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
+                f"name={self.name or (self.node.layer.name if self.node else None)}>")
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("A KerasTensor is a placeholder of the functional API and has no "
+                        "values. Build a keras.Model(inputs, outputs) and call it on data.")
+
+
+class Node:
+    """One call of a layer on symbolic inputs: the edge of a functional graph."""
+
+    def __init__(self, layer, inputs, args, kwargs, outputs):
+        self.layer, self.inputs, self.args, self.kwargs = layer, inputs, args, kwargs
+        self.outputs = outputs
+
+    @property
+    def parents(self):
+        return [t.node for t in _flatten(self.inputs) if isinstance(t, KerasTensor) and t.node]
+
+
+class InputLayer(Layer):
+    """The layer behind ``keras.Input``; it passes its input through."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
+                 **kwargs):
+        super().__init__(name=name or None, dtype=dtype)
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer needs `shape` (without the batch size) or "
+                                 "`batch_shape`, e.g. keras.Input(shape=(28, 28, 1)).")
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            batch_shape = (batch_size,) + shape
+        self.batch_shape = tuple(batch_shape)
+        self.built = True
+        self.output = KerasTensor(self.batch_shape, dtype=dtype, name=self.name)
+        self.output.node = Node(self, [], (), {}, self.output)
+
+    def get_config(self):
+        return {"batch_shape": self.batch_shape, "dtype": str(self.output.dtype),
+                "sparse": False, "name": self.name}
+
+
+def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, **kwargs):
+    """``keras.Input(shape, batch_size=None, dtype=None, batch_shape=None, name=None)``:
+    the symbolic input of a functional model (``shape`` excludes the batch)."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                      name=name).output
+
+
+def _placeholder(shape, dtype, size):
+    return Tensor(backend.xp.zeros(tuple(size if s is None else s for s in shape), dtype=dtype))
+
+
+def _run_on_zeros(layer, inputs, args, kwargs, size):
+    concrete = _map(lambda t: _placeholder(t.shape, t.dtype, size)
+                    if isinstance(t, KerasTensor) else t, inputs)
+    with no_grad():
+        return layer(concrete, *args, **kwargs)
+
+
+def symbolic_call(layer, inputs, args, kwargs):
+    """Call ``layer`` on KerasTensors: infer the output shape(s), record a Node."""
+    kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+    try:
+        out_a = _run_on_zeros(layer, inputs, args, kwargs, 2)
+        out_b = _run_on_zeros(layer, inputs, args, kwargs, 3)
+    except ValueError:
+        raise
+    structure = _map(lambda pair: pair, out_a)
+    flat_a, flat_b = _flatten(out_a), _flatten(out_b)
+    shapes = [tuple(None if p != q else p for p, q in zip(a.shape, b.shape))
+              if a.ndim == b.ndim else (None,) * a.ndim for a, b in zip(flat_a, flat_b)]
+    outputs_flat = [KerasTensor(s, dtype=a.dtype) for s, a in zip(shapes, flat_a)]
+    it = iter(outputs_flat)
+    outputs = _map(lambda _: next(it), structure)
+    node = Node(layer, inputs, args, kwargs, outputs)
+    for i, t in enumerate(outputs_flat):
+        t.node, t.index = node, i
+    layer._inbound.append(node)
+    return outputs
+
+
+def infer_output_shape(layer, input_shape):
+    """The output shape of ``layer`` for ``input_shape`` (None = unknown), by running it on
+    zeros; builds the layer if it is not built."""
+    if isinstance(input_shape, list):
+        inputs = [KerasTensor(s) for s in input_shape]
+    else:
+        inputs = KerasTensor(input_shape)
+    out = symbolic_call(layer, inputs, (), {})
+    layer._inbound.pop()
+    return _map(lambda t: t.shape, out)

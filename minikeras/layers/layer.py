@@ -1,0 +1,378 @@
+"""``Layer``: the base class of every layer and model.
+
+A layer is a callable object with weights. The first call **builds** it: ``build(input_shape)``
+creates the weights once the input's shape is known (a Dense layer learns how many input
+features it has from its first input). Every call then runs ``call(inputs)``, which is
+written with ops, so the tape records it like any other computation.
+
+What ``Layer.__call__`` adds around ``call``:
+
+* inputs converted to Tensors, the layer built on first use;
+* the input checked against what the built layer expects (an error names the layer, the
+  expected and the received shape);
+* the ``training`` flag passed down to sub-layers when the caller does not give it;
+* weight regularization losses collected in ``layer.losses``;
+* symbolic inputs (``keras.Input``) recorded as a node of a functional model.
+"""
+import re
+
+import numpy as np
+
+from .. import backend
+from ..ops.core import cast
+from ..tensor import Tensor, Variable
+
+_name_counts = {}
+
+
+def _snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base):
+    """``dense``, then ``dense_1``, ``dense_2``..., as Keras names layers."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names():
+    """Start the automatic names again from ``dense``, ``dense_1``... (``clear_session``)."""
+    _name_counts.clear()
+
+
+class _CallContext:
+    """The ``training`` flag of the outermost call, seen by the layers inside it."""
+    training = None
+
+
+_context = _CallContext()
+
+
+def _shape_of(x):
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _map(fn, structure):
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map(fn, s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: _map(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
+def _flatten(structure):
+    if isinstance(structure, (list, tuple)):
+        return [x for s in structure for x in _flatten(s)]
+    if isinstance(structure, dict):
+        return [x for v in structure.values() for x in _flatten(v)]
+    return [structure]
+
+
+class Layer:
+    """``keras.layers.Layer(trainable=True, name=None, dtype=None, activity_regularizer=None)``.
+
+    Subclasses write ``__init__`` (store the configuration), ``build(input_shape)`` (create
+    weights with :meth:`add_weight`) and ``call(inputs, training=None)`` (the computation),
+    and ``get_config`` for saving.
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None,
+                 input_shape=None, input_dim=None, batch_size=None, **kwargs):
+        allowed = {"autocast", "input_length"}
+        unknown = set(kwargs) - allowed
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) "
+                            f"{sorted(unknown)}.")
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self._trainable = trainable
+        self.dtype = dtype or backend.floatx()
+        self.built = False
+        self._trainable_weights = []
+        self._non_trainable_weights = []
+        self._layers = []
+        self._own_losses = []
+        self._regularized = []
+        self.activity_regularizer = activity_regularizer
+        self.input_spec_shape = None  # the shape a built layer accepts (None: anything)
+        self._inbound = []            # functional-API nodes this layer was called in
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = (None if input_shape is None
+                                 else (batch_size,) + tuple(input_shape))
+
+    # ------------------------------------------------------------------ tracking
+    def __setattr__(self, name, value):
+        if isinstance(value, Layer) and name != "_parent" and "_layers" in self.__dict__:
+            if value not in self._layers:
+                self._layers.append(value)
+        elif (isinstance(value, (list, tuple)) and value and "_layers" in self.__dict__
+              and all(isinstance(v, Layer) for v in value)):
+            for v in value:
+                if v not in self._layers:
+                    self._layers.append(v)
+        object.__setattr__(self, name, value)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing a layer freezes its sub-layers too (their weights leave
+        ``trainable_weights``)."""
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, **kwargs):
+        """Create a weight (a :class:`~minikeras.Variable`) of this layer and track it.
+
+        ``initializer`` is a name (``"glorot_uniform"``), an initializer object or a
+        callable; the default is glorot_uniform for floats and zeros otherwise, as in Keras.
+        """
+        from .. import initializers
+        shape = tuple(int(s) for s in (shape or ()))
+        dtype = dtype or self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype)
+        variable = Variable(value, dtype=dtype, trainable=trainable,
+                            name=name or f"variable_{len(self.weights)}")
+        variable.path = f"{self.name}/{variable.name}"
+        variable.constraint = constraint
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
+        if regularizer is not None:
+            from .. import regularizers
+            self._regularized.append((variable, regularizers.get(regularizer)))
+        return variable
+
+    add_variable = add_weight
+
+    def _all_layers(self):
+        out = []
+        for layer in self._layers:
+            out.append(layer)
+            out.extend(layer._all_layers())
+        return out
+
+    @property
+    def weights(self):
+        """Every weight, trainable first, then non-trainable (Keras's order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        out = list(self._trainable_weights)
+        for layer in self._layers:
+            out.extend(layer.trainable_weights)
+        return _unique(out)
+
+    @property
+    def non_trainable_weights(self):
+        if not self._trainable:
+            out = list(self._trainable_weights) + list(self._non_trainable_weights)
+            for layer in self._layers:
+                out.extend(layer.weights)
+            return _unique(out)
+        out = list(self._non_trainable_weights)
+        for layer in self._layers:
+            out.extend(layer.non_trainable_weights)
+        return _unique(out)
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def count_params(self):
+        """The number of scalars in all weights (the layer must be built)."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
+                             "layer isn't built. You can build it manually via: "
+                             f"`{self.name}.build(batch_input_shape)`.")
+        return int(sum(w.size for w in self.weights))
+
+    def get_weights(self):
+        """The weights as NumPy arrays, in ``layer.weights`` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from NumPy arrays given in ``layer.weights`` order."""
+        params = self.weights
+        if len(weights) != len(params):
+            raise ValueError(f"Layer {self.name} expects {len(params)} weights, but the given "
+                             f"list has {len(weights)} element(s).")
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(w.shape) != p.shape:
+                raise ValueError(f"Layer {self.name} weight shape {p.shape} is not compatible "
+                                 f"with provided weight shape {tuple(w.shape)} ({p.path}).")
+        for p, w in zip(params, weights):
+            p.assign(backend.asarray(np.asarray(w, dtype=p.dtype)))
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss):
+        """Add a loss term (a scalar Tensor) to ``layer.losses``, e.g. inside ``call``."""
+        self._own_losses.append(loss)
+
+    @property
+    def losses(self):
+        """The losses added in the last call plus weight regularization, of this layer and
+        its sub-layers. They are added to the training loss by ``fit``."""
+        out = list(self._own_losses)
+        for variable, reg in self._regularized:
+            out.append(reg(variable))
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    def _clear_losses(self):
+        self._own_losses = []
+        for layer in self._layers:
+            layer._clear_losses()
+
+    # ------------------------------------------------------------------ build and call
+    def build(self, input_shape=None):
+        """Create the weights for inputs of ``input_shape``; the base class creates none."""
+        self.built = True
+
+    def _maybe_build(self, inputs):
+        if self.built:
+            return
+        shapes = _map(_shape_of, inputs)
+        self.build(shapes if not isinstance(inputs, Tensor) else _shape_of(inputs))
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        from .input_layer import KerasTensor
+        if any(isinstance(x, KerasTensor) for x in _flatten(inputs)):
+            from .input_layer import symbolic_call
+            return symbolic_call(self, inputs, args, kwargs)
+        inputs = _map(self._autocast, inputs)
+        self._maybe_build(inputs)
+        self._check_input(inputs)
+        training = kwargs.get("training")
+        outer = _context.training
+        if training is None:
+            training = outer
+        if _accepts(self.call, "training"):
+            kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        _context.training = training
+        try:
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            _context.training = outer
+        if self.activity_regularizer is not None:
+            from .. import regularizers
+            reg = regularizers.get(self.activity_regularizer)
+            for out in _flatten(outputs):
+                self.add_loss(reg(out) / max(1, out.shape[0]) if out.ndim else reg(out))
+        return outputs
+
+    def _autocast(self, x):
+        """Inputs as Tensors; float inputs cast to the layer's dtype, as Keras's autocast."""
+        if x is None:
+            return x
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if x.dtype.kind == "f" and x.dtype != np.dtype(self.dtype):
+            x = cast(x, self.dtype)
+        return x
+
+    def _check_input(self, inputs):
+        """Compare the input with ``input_spec_shape`` (None entries match any size)."""
+        spec = self.input_spec_shape
+        if spec is None or not isinstance(inputs, Tensor):
+            return
+        shape = inputs.shape
+        if len(spec) != len(shape) and spec[0] is not Ellipsis:
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: "
+                             f"expected ndim={len(spec)}, found ndim={len(shape)}. Full shape "
+                             f"received: {_fmt(shape)}")
+        for axis in range(1, len(spec) + 1):
+            want = spec[-axis]
+            if want is Ellipsis:
+                break
+            if want is not None and shape[-axis] != want:
+                raise ValueError(
+                    f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
+                    f"axis {-axis} of input shape to have value {want}, but received input with "
+                    f"shape {_fmt(shape)}")
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (None for unknown sizes), found by running
+        the layer on zeros when a subclass does not say."""
+        from .input_layer import infer_output_shape
+        return infer_output_shape(self, input_shape)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        """The arguments that recreate this layer (``from_config``)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            config["batch_input_shape"] = self._input_shape_arg
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        batch_input_shape = config.pop("batch_input_shape", None)
+        if batch_input_shape is not None:
+            config["input_shape"] = tuple(batch_input_shape[1:])
+        return cls(**config)
+
+    @property
+    def path(self):
+        return self.name
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+
+
+_accepts_cache = {}
+
+
+def _unique(variables):
+    """The list without repeats (a weight shared by two layers counts once), by identity:
+    ``==`` on tensors compares values."""
+    seen, out = set(), []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _accepts(fn, arg):
+    key = (getattr(fn, "__func__", fn), arg)
+    if key not in _accepts_cache:
+        import inspect
+        try:
+            params = inspect.signature(fn).parameters
+            _accepts_cache[key] = arg in params or any(
+                p.kind == p.VAR_KEYWORD for p in params.values())
+        except (TypeError, ValueError):
+            _accepts_cache[key] = False
+    return _accepts_cache[key]
+
+
+def _fmt(shape):
+    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+__all__ = ["Layer"]

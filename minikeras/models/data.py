@@ -1,0 +1,166 @@
+"""Turning what ``fit`` receives (arrays, lists or dicts of arrays, generators, PyDataset
+objects) into batches of ``(x, y, sample_weight)``."""
+import math
+
+import numpy as np
+
+from ..layers.layer import _flatten, _map
+
+
+def _num_samples(structure, what):
+    sizes = [len(a) for a in _flatten(structure) if a is not None]
+    return sizes
+
+
+def check_arrays(x, y, sample_weight):
+    """The number of samples, after checking that x, y and sample_weight agree on it."""
+    xs = _num_samples(x, "x")
+    ys = _num_samples(y, "y") if y is not None else []
+    ws = _num_samples(sample_weight, "sample_weight") if sample_weight is not None else []
+    sizes = set(xs + ys + ws)
+    if len(sizes) > 1:
+        msg = "Data cardinality is ambiguous. Make sure all arrays contain the same number of samples."
+        msg += "\n'x' sizes: " + ", ".join(map(str, xs))
+        if ys:
+            msg += "\n'y' sizes: " + ", ".join(map(str, ys))
+        if ws:
+            msg += "\n'sample_weight' sizes: " + ", ".join(map(str, ws))
+        raise ValueError(msg)
+    n = sizes.pop() if sizes else 0
+    if n == 0:
+        raise ValueError("Expected input data to be non-empty.")
+    return n
+
+
+def as_arrays(structure):
+    """Lists, tensors and array-likes as NumPy arrays (lists of arrays stay lists)."""
+    def convert(a):
+        if a is None:
+            return None
+        if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
+            return a.numpy()
+        return np.asarray(a)
+    if isinstance(structure, (list, tuple)) and structure and all(
+            hasattr(s, "shape") and not np.isscalar(s) for s in structure):
+        return [convert(s) for s in structure]
+    if isinstance(structure, dict):
+        return {k: convert(v) for k, v in structure.items()}
+    return convert(structure)
+
+
+def take(structure, index):
+    return _map(lambda a: None if a is None else a[index], structure)
+
+
+def split_validation(x, y, sample_weight, validation_split):
+    """The last ``validation_split`` of the samples, taken before any shuffling, as Keras."""
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"`validation_split` must be between 0 and 1, got {validation_split}.")
+    n = check_arrays(x, y, sample_weight)
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(f"Training data contains {n} samples, which is not sufficient to split "
+                         f"it into a validation and training set as specified by "
+                         f"`validation_split={validation_split}`.")
+    train = slice(0, split_at)
+    val = slice(split_at, n)
+    return ((take(x, train), take(y, train), take(sample_weight, train)),
+            (take(x, val), take(y, val), take(sample_weight, val)))
+
+
+def class_weights_to_sample_weights(y, class_weight):
+    """Per-sample weights from a ``{class: weight}`` dict, for integer or one-hot labels."""
+    y = np.asarray(y)
+    labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+    labels = labels.astype(int)
+    missing = set(np.unique(labels)) - set(int(k) for k in class_weight)
+    if missing:
+        raise ValueError(f"`class_weight` must contain all classes in the data. The classes "
+                         f"{sorted(missing)} exist in the data but not in `class_weight`.")
+    return np.array([class_weight[int(c)] for c in labels], dtype="float32")
+
+
+class ArrayBatches:
+    """Batches of in-memory arrays, reshuffled every epoch when ``shuffle``."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, seed=None):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.n = check_arrays(x, y, sample_weight)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+
+    @property
+    def steps(self):
+        return math.ceil(self.n / self.batch_size)
+
+    def epoch(self):
+        if self.shuffle == "batch":
+            starts = self.rng.permutation(self.steps) * self.batch_size
+            order = np.concatenate([np.arange(s, min(s + self.batch_size, self.n)) for s in starts])
+        elif self.shuffle:
+            order = self.rng.permutation(self.n)
+        else:
+            order = None
+        for step in range(self.steps):
+            if order is None:
+                index = slice(step * self.batch_size, (step + 1) * self.batch_size)
+            else:
+                index = order[step * self.batch_size:(step + 1) * self.batch_size]
+            yield (take(self.x, index), take(self.y, index), take(self.sample_weight, index))
+
+
+def unpack(batch):
+    """``x``, ``(x, y)`` or ``(x, y, sample_weight)`` from a generator, as Keras accepts."""
+    if isinstance(batch, tuple):
+        if len(batch) == 1:
+            return batch[0], None, None
+        if len(batch) == 2:
+            return batch[0], batch[1], None
+        if len(batch) == 3:
+            return batch
+        raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                         f"`(x, y, sample_weight)`, found a tuple of {len(batch)} elements.")
+    return batch, None, None
+
+
+class GeneratorBatches:
+    """Batches from a Python generator/iterator or a ``PyDataset``-like object (with
+    ``__len__`` and ``__getitem__``)."""
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
+            self.kind = "sequence"
+            self.steps = steps or len(source)
+        else:
+            self.kind = "iterator"
+            self.iterator = iter(source)
+            self.steps = steps
+
+    def epoch(self):
+        if self.kind == "sequence":
+            for i in range(self.steps):
+                yield unpack(self.source[i])
+            if hasattr(self.source, "on_epoch_end"):
+                self.source.on_epoch_end()
+            return
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(self.iterator)
+            except StopIteration:
+                if self.steps is not None and count < self.steps:
+                    import warnings
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure "
+                                  "that your dataset or generator can generate at least "
+                                  "`steps_per_epoch * epochs` batches.", stacklevel=3)
+                return
+            count += 1
+            yield unpack(batch)
+
+
+def is_generator_like(x):
+    return (not isinstance(x, (np.ndarray, list, tuple, dict)) and not hasattr(x, "shape")
+            and (hasattr(x, "__next__") or hasattr(x, "__iter__") or
+                 (hasattr(x, "__getitem__") and hasattr(x, "__len__"))))

@@ -1,0 +1,150 @@
+"""``Model``: a layer that can be trained, in its three Keras forms.
+
+* functional: ``keras.Model(inputs, outputs)`` replays the layer calls recorded on
+  ``keras.Input`` tensors (:class:`Functional`);
+* subclassed: ``class MyModel(keras.Model)`` with ``__init__`` and ``call``;
+* ``keras.Sequential`` (in ``sequential.py``), a stack of layers.
+
+Training (``compile``, ``fit``, ``evaluate``, ``predict``) lives in ``trainer.py``, mixed in
+here.
+"""
+from ..layers.input_layer import InputLayer, KerasTensor
+from ..layers.layer import Layer, _flatten, _map
+from .trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """``keras.Model``: ``Model(inputs, outputs, name=None)`` for the functional API, or a
+    base class to subclass with ``call``."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs):
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        Layer.__init__(self, trainable=trainable, name=name, **kwargs)
+        Trainer.__init__(self)
+
+    def get_layer(self, name=None, index=None):
+        """A layer of the model by ``name`` or by ``index`` in ``model.layers``."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    @property
+    def layers(self):
+        return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Print the table of layers, output shapes and parameter counts, as Keras does."""
+        from .summary import print_summary
+        print_summary(self, line_length=line_length, print_fn=print_fn)
+
+
+class Functional(Model):
+    """A model made of the layer calls between ``inputs`` and ``outputs``."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Model.__init__(self, name=name, trainable=trainable)
+        self._input_struct = inputs
+        self._output_struct = outputs
+        self.inputs = _flatten(inputs)
+        self.outputs = _flatten(outputs)
+        for t in self.inputs + self.outputs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"keras.Model(inputs, outputs) expects symbolic tensors from "
+                                f"keras.Input and layer calls; got {type(t).__name__}.")
+        self._nodes = self._order_nodes()
+        for t in self.inputs:  # the InputLayers first, in the order of `inputs`
+            if t.node.layer not in self._layers:
+                self._layers.append(t.node.layer)
+        for node in self._nodes:
+            if node.layer not in self._layers:
+                self._layers.append(node.layer)
+        self.built = True
+
+    def _order_nodes(self):
+        """The nodes between inputs and outputs, each after the nodes it depends on."""
+        input_nodes = {id(t.node) for t in self.inputs}
+        order, state = [], {}
+        for out in self.outputs:
+            stack = [(out.node, False)]
+            while stack:
+                node, expanded = stack.pop()
+                key = id(node)
+                if expanded:
+                    if state.get(key) != "done":
+                        state[key] = "done"
+                        order.append(node)
+                    continue
+                if state.get(key):
+                    continue
+                state[key] = "open"
+                stack.append((node, True))
+                if key in input_nodes:
+                    continue
+                parents = node.parents
+                if not parents and not isinstance(node.layer, InputLayer):
+                    raise ValueError(f"Layer {node.layer.name} has no connection to the model's "
+                                     "inputs.")
+                for parent in parents:
+                    if isinstance(parent.layer, InputLayer) and id(parent) not in input_nodes:
+                        raise ValueError(
+                            f"Graph disconnected: cannot find the value of {parent.outputs} "
+                            f"at layer \"{node.layer.name}\". The following previous layers "
+                            f"were accessed without issue: {[n.layer.name for n in order]}. "
+                            "Pass that Input to keras.Model(inputs=...).")
+                    stack.append((parent, False))
+        return order
+
+    @property
+    def layers(self):
+        """Every layer, the InputLayers first, in the order of the graph (as Keras lists a
+        functional model's layers)."""
+        return list(self._layers)
+
+    @property
+    def input(self):
+        return self._input_struct
+
+    @property
+    def output(self):
+        return self._output_struct
+
+    def call(self, inputs, training=None):
+        flat = _flatten(inputs) if not isinstance(inputs, dict) else [
+            inputs[t.name] for t in self.inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model \"{self.name}\" expects {len(self.inputs)} input(s), but "
+                             f"it received {len(flat)} input tensors.")
+        values = {}
+        for t, x in zip(self.inputs, flat):
+            expected, got = t.shape, tuple(x.shape)
+            if len(expected) != len(got) or any(
+                    e is not None and e != g for e, g in zip(expected[1:], got[1:])):
+                raise ValueError(f"Input {t.name!r} of model \"{self.name}\" is incompatible: "
+                                 f"expected shape {expected}, but received input with shape {got}")
+            values[id(t)] = x
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = _map(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs)
+            out = node.layer(args, *node.args, training=training, **node.kwargs)
+            for sym, real in zip(_flatten(node.outputs), _flatten(out)):
+                values[id(sym)] = real
+        return _map(lambda t: values[id(t)], self._output_struct)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [{"class_name": type(n.layer).__name__, "name": n.layer.name}
+                           for n in self._nodes]}

@@ -1,0 +1,378 @@
+"""``compile``, ``fit``, ``evaluate``, ``predict``: the training loop.
+
+One training step (:meth:`Trainer.train_step`) is the custom training loop of every Keras
+tutorial, written once::
+
+    with GradientTape() as tape:
+        y_pred = model(x, training=True)
+        loss = compute_loss(y, y_pred) + sum(model.losses)
+    grads = tape.gradient(loss, model.trainable_weights)
+    optimizer.apply_gradients(zip(grads, model.trainable_weights))
+
+``fit`` cuts the data into batches, calls ``train_step`` for each, keeps the running means
+that the progress bar shows, runs validation at the end of each epoch and calls the
+callbacks at each point.
+"""
+import numpy as np
+
+from .. import backend
+from ..autograd import GradientTape, no_grad
+from ..layers.layer import _flatten, _map
+from ..tensor import Tensor
+from . import data as data_utils
+
+
+class _RunningMean:
+    """The mean of the values seen since the last reset, weighted (the loss in the logs)."""
+
+    def __init__(self, name):
+        self.name, self.total, self.count = name, 0.0, 0.0
+
+    def update_state(self, value, weight=1.0):
+        self.total += float(value) * weight
+        self.count += weight
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self):
+        self.total = self.count = 0.0
+
+
+def _to_tensors(structure):
+    return _map(lambda a: None if a is None else (a if isinstance(a, Tensor) else Tensor(a)),
+                structure)
+
+
+class Trainer:
+    """The training methods of ``Model``."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer, the loss(es) and the metrics (names or objects)."""
+        from .. import optim
+        self.optimizer = optim.get(optimizer)
+        self.loss = loss
+        self.loss_weights = loss_weights
+        self._metric_specs = metrics or []
+        self._weighted_metric_specs = weighted_metrics or []
+        self._metrics = None  # resolved from the shapes of the first batch
+        self._compiled_losses = None
+        self._loss_tracker = _RunningMean("loss")
+        self.compiled = True
+        self.stop_training = False
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(f"You must call `compile()` before using the model "
+                             f"(`{what}()` needs an optimizer, a loss and metrics).")
+
+    def _output_names(self, n):
+        if n == 1:
+            return [None]
+        outputs = getattr(self, "outputs", None) or []
+        names = [t.node.layer.name for t in outputs if getattr(t, "node", None)]
+        return names if len(names) == n else [f"output_{i}" for i in range(n)]
+
+    def _losses_for(self, n_outputs):
+        from .. import losses
+        names = self._output_names(n_outputs)
+        spec = self.loss
+        if spec is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        if isinstance(spec, dict):
+            missing = [k for k in names if k not in spec]
+            if missing:
+                raise ValueError(f"compile(loss=...): no loss given for output(s) {missing}; "
+                                 f"the model's outputs are {names}.")
+            spec = [spec[k] for k in names]
+        elif not isinstance(spec, (list, tuple)):
+            spec = [spec] * n_outputs
+        if len(spec) != n_outputs:
+            raise ValueError(f"compile(loss=...) got {len(spec)} losses for a model with "
+                             f"{n_outputs} outputs.")
+        weights = self.loss_weights
+        if weights is None:
+            weights = [1.0] * n_outputs
+        elif isinstance(weights, dict):
+            weights = [weights.get(k, 1.0) for k in names]
+        return [losses.get_loss(s) for s in spec], list(weights)
+
+    def _build_metrics(self, y_true, y_pred):
+        from .. import metrics as metrics_module
+        ys, ps = _flatten(y_true), _flatten(y_pred)
+        names = self._output_names(len(ps))
+        built = []
+        for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
+            if isinstance(specs, dict):
+                specs = [specs.get(n, []) for n in names]
+            elif len(ps) > 1 and specs and isinstance(specs[0], (list, tuple)):
+                pass
+            else:
+                specs = [specs] * len(ps) if len(ps) > 1 else [specs]
+            for i, (out_specs, t, p) in enumerate(zip(specs, ys, ps)):
+                for spec in (out_specs if isinstance(out_specs, (list, tuple)) else [out_specs]):
+                    if isinstance(spec, str) and spec in ("accuracy", "acc"):
+                        metric = metrics_module.resolve_accuracy(tuple(t.shape), tuple(p.shape))
+                        metric.name = spec
+                    else:
+                        metric = metrics_module.get(spec)
+                    if names[i] is not None:
+                        metric.name = f"{names[i]}_{metric.name}"
+                    if weighted:
+                        metric.name = f"weighted_{metric.name}"
+                    built.append((i, metric, weighted))
+        self._metrics = built
+
+    @property
+    def metrics_names(self):
+        names = ["loss"]
+        if self._metrics:
+            names += [m.name for _, m, _ in self._metrics]
+        return names
+
+    # ------------------------------------------------------------------ one step
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The total loss of a batch: the compiled loss(es), weighted, plus ``model.losses``
+        (weight regularization and ``add_loss``)."""
+        n = len(_flatten(y_pred))
+        if self._compiled_losses is None or len(self._compiled_losses[0]) != n:
+            self._compiled_losses = self._losses_for(n)
+        fns, weights = self._compiled_losses
+        total = None
+        for fn, w, t, p in zip(fns, weights, _flatten(y), _flatten(y_pred)):
+            if fn is None:
+                continue
+            term = fn(t, p, sample_weight=sample_weight)
+            term = term * w if w != 1.0 else term
+            total = term if total is None else total + term
+        for extra in self.losses:
+            total = extra if total is None else total + extra
+        return total
+
+    def train_step(self, x, y, sample_weight=None):
+        """One update on one batch; returns the logs (running means)."""
+        self._clear_losses()
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        weights = self.trainable_weights
+        grads = tape.gradient(loss, weights)
+        self.optimizer.apply_gradients(zip(grads, weights))
+        _apply_constraints(weights)
+        return self._update_logs(loss, y, y_pred, sample_weight)
+
+    def test_step(self, x, y, sample_weight=None):
+        self._clear_losses()
+        with no_grad():
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        return self._update_logs(loss, y, y_pred, sample_weight)
+
+    def _update_logs(self, loss, y, y_pred, sample_weight):
+        batch = len(_flatten(y_pred)[0])
+        self._loss_tracker.update_state(loss.item(), batch)
+        if self._metrics is None:
+            self._build_metrics(y, y_pred)
+        ys, ps = _flatten(y), _flatten(y_pred)
+        with no_grad():
+            for i, metric, weighted in self._metrics:
+                metric.update_state(ys[i], ps[i], sample_weight=sample_weight if weighted else None)
+        return self._logs()
+
+    def _logs(self):
+        logs = {"loss": self._loss_tracker.result()}
+        for _, metric, _ in self._metrics or []:
+            value = metric.result()
+            logs[metric.name] = float(value.numpy() if isinstance(value, Tensor) else value)
+        return dict(sorted(logs.items()))
+
+    def _reset_metrics(self):
+        self._loss_tracker.reset_state()
+        for _, metric, _ in self._metrics or []:
+            metric.reset_state()
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns the :class:`~minikeras.callbacks.History`."""
+        from ..callbacks import CallbackList, History, ProgbarLogger
+        self._require_compiled("fit")
+        verbose = 1 if verbose == "auto" else verbose
+        batch_size = batch_size or 32
+        if data_utils.is_generator_like(x):
+            if validation_split:
+                raise ValueError("`validation_split` is only supported for NumPy arrays; use "
+                                 "`validation_data` with a generator.")
+            batches = data_utils.GeneratorBatches(x, steps_per_epoch)
+        else:
+            x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+            sample_weight = None if sample_weight is None else np.asarray(sample_weight, "float32")
+            if class_weight is not None:
+                if y is None:
+                    raise ValueError("`class_weight` needs `y`.")
+                cw = data_utils.class_weights_to_sample_weights(_flatten(y)[0], class_weight)
+                sample_weight = cw if sample_weight is None else sample_weight * cw
+            data_utils.check_arrays(x, y, sample_weight)
+            if validation_split and validation_data is None:
+                (x, y, sample_weight), validation_data = data_utils.split_validation(
+                    x, y, sample_weight, validation_split)
+            batches = data_utils.ArrayBatches(x, y, sample_weight, batch_size, shuffle)
+        steps = steps_per_epoch or batches.steps
+        history = History()
+        cbs = CallbackList(list(callbacks or []) + [history], model=self)
+        if verbose:
+            cbs.append(ProgbarLogger())
+        cbs.set_model(self)
+        cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
+        self.stop_training = False
+        cbs.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            step = -1
+            for step, (xb, yb, wb) in enumerate(batches.epoch()):
+                if steps_per_epoch is not None and step >= steps_per_epoch:
+                    break
+                cbs.on_train_batch_begin(step)
+                logs = self.train_step(_to_tensors(xb), _to_tensors(yb), _to_tensors(wb))
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if step < 0:
+                raise ValueError("The data given to fit() produced no batch.")
+            epoch_logs = dict(logs)
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                vx, vy, vw = _validation_tuple(validation_data)
+                val = self.evaluate(vx, vy, sample_weight=vw, batch_size=validation_batch_size or batch_size,
+                                    steps=validation_steps, verbose=0, return_dict=True,
+                                    _in_fit=True)
+                epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        self.history = history
+        return history
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, _in_fit=False):
+        """The loss and metrics on the data; ``[loss, *metrics]``, a scalar, or a dict."""
+        from ..callbacks import CallbackList, ProgbarLogger
+        self._require_compiled("evaluate")
+        verbose = 1 if verbose == "auto" else verbose
+        if data_utils.is_generator_like(x):
+            batches = data_utils.GeneratorBatches(x, steps)
+        else:
+            x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+            batches = data_utils.ArrayBatches(x, y, sample_weight, batch_size or 32)
+        n_steps = steps or batches.steps
+        cbs = CallbackList(list(callbacks or []), model=self)
+        if verbose and not _in_fit:
+            cbs.append(ProgbarLogger())
+        cbs.set_model(self)
+        cbs.set_params({"verbose": verbose, "steps": n_steps, "in_fit": _in_fit})
+        self._reset_metrics()  # fit has already read the epoch's training logs
+        cbs.on_test_begin()
+        logs = {}
+        for step, (xb, yb, wb) in enumerate(batches.epoch()):
+            if steps is not None and step >= steps:
+                break
+            cbs.on_test_batch_begin(step)
+            logs = self.test_step(_to_tensors(xb), _to_tensors(yb), _to_tensors(wb))
+            cbs.on_test_batch_end(step, logs)
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for _, m, _ in self._metrics or []]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x``, batch by batch, as NumPy array(s)."""
+        from ..callbacks import CallbackList, ProgbarLogger
+        verbose = 1 if verbose == "auto" else verbose
+        if data_utils.is_generator_like(x):
+            batches = data_utils.GeneratorBatches(x, steps)
+        else:
+            batches = data_utils.ArrayBatches(data_utils.as_arrays(x), None, None, batch_size or 32)
+        cbs = CallbackList(list(callbacks or []), model=self)
+        if verbose:
+            cbs.append(ProgbarLogger())
+        cbs.set_model(self)
+        cbs.set_params({"verbose": verbose, "steps": steps or batches.steps})
+        cbs.on_predict_begin()
+        outputs = []
+        for step, (xb, _, _) in enumerate(batches.epoch()):
+            if steps is not None and step >= steps:
+                break
+            cbs.on_predict_batch_begin(step)
+            outputs.append(self.predict_on_batch(xb))
+            cbs.on_predict_batch_end(step)
+        cbs.on_predict_end()
+        if isinstance(outputs[0], list):
+            return [np.concatenate([o[i] for o in outputs]) for i in range(len(outputs[0]))]
+        return np.concatenate(outputs)
+
+    # ------------------------------------------------------------------ single batches
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns the loss (and metrics) of that batch."""
+        self._require_compiled("train_on_batch")
+        x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+        if class_weight is not None:
+            sample_weight = data_utils.class_weights_to_sample_weights(_flatten(y)[0], class_weight)
+        data_utils.check_arrays(x, y, sample_weight)
+        self._reset_metrics()
+        logs = self.train_step(_to_tensors(x), _to_tensors(y), _to_tensors(sample_weight))
+        return self._format(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+        self._reset_metrics()
+        logs = self.test_step(_to_tensors(x), _to_tensors(y), _to_tensors(sample_weight))
+        return self._format(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        with no_grad():
+            out = self(_to_tensors(data_utils.as_arrays(x)), training=False)
+        return _map(lambda t: backend.to_numpy(t.data), out)
+
+    def _format(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for _, m, _ in self._metrics or []]
+        return values[0] if len(values) == 1 else values
+
+
+def _validation_tuple(validation_data):
+    if isinstance(validation_data, (tuple, list)):
+        if len(validation_data) == 2:
+            return validation_data[0], validation_data[1], None
+        if len(validation_data) == 3:
+            return tuple(validation_data)
+        raise ValueError("`validation_data` must be a tuple (x_val, y_val) or "
+                         f"(x_val, y_val, val_sample_weight); got {len(validation_data)} items.")
+    return validation_data, None, None
+
+
+def _apply_constraints(weights):
+    """Project the weights that have a constraint (MaxNorm, NonNeg...) after the update."""
+    with no_grad():
+        for w in weights:
+            constraint = getattr(w, "constraint", None)
+            if constraint is not None:
+                from .. import constraints
+                projected = constraints.get(constraint)(w)
+                w.assign(projected.data if isinstance(projected, Tensor) else projected)

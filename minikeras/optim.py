@@ -1,0 +1,996 @@
+"""Optimizers: ``keras.optimizers`` (exported as ``minikeras.optimizers``).
+
+An optimizer turns gradients into weight updates. ``model.fit`` ends every step with::
+
+    optimizer.apply_gradients(zip(grads, model.trainable_weights))
+
+and :meth:`Optimizer.apply` does, in Keras's order:
+
+1. drop the variables whose gradient is None (with a warning; all None is an error);
+2. on the first call, :meth:`~Optimizer.build`: create the *slot variables* (Adam's
+   momentum and velocity...), zeros shaped like each weight, per weight in turn;
+3. clip the gradients (``clipnorm``, ``clipvalue`` or ``global_clipnorm``);
+4. decoupled weight decay: ``w -= w * weight_decay * lr``;
+5. :meth:`~Optimizer.update_step` for each weight: the formula of the optimizer;
+6. ``iterations += 1``.
+
+The learning rate is read once per step: a float (kept in a float32 Variable, as Keras
+does, so callbacks can change it), a schedule from :mod:`minikeras.schedules` called with
+``iterations``, or a function of no arguments.
+
+Every update runs **in place** on the arrays of the weights and slots, with ``xp`` ufuncs
+writing into ``out=``; the few temporaries an update needs live in scratch buffers that are
+allocated once and reused every step. Scalars (learning rate, betas...) are cast to the
+weight's dtype first, as Keras does, so float32 weights are updated in float32 and float64
+weights in float64.
+
+Writing your own: subclass :class:`Optimizer`, create slots in ``build`` with
+``self.add_variable_from_reference`` (after ``super().build(var_list)``), and write
+``update_step(gradient, variable, learning_rate)`` with ops and ``self.assign_sub(...)``.
+"""
+import numbers
+import re
+import warnings
+
+import numpy as np
+
+from . import backend
+from . import schedules
+from .autograd import no_grad
+from .schedules import LearningRateSchedule
+from .tensor import Tensor, Variable
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+           "Nadam", "Lion", "get", "serialize", "deserialize", "schedules"]
+
+_name_counts = {}
+
+
+def _auto_name(class_name):
+    """``adagrad``, ``adagrad_1``...: snake_case of the class plus a counter, as Keras names
+    an optimizer created without ``name``."""
+    base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def _is_number(x):
+    return isinstance(x, (numbers.Real, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+class Optimizer:
+    """The base class: bookkeeping, clipping, weight decay and the step counter.
+
+    ``Optimizer(learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+    global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+    loss_scale_factor=None, gradient_accumulation_steps=None, name=None)``
+
+    * ``weight_decay``: decoupled decay, ``w -= w * weight_decay * lr`` before each update
+      (see :meth:`exclude_from_weight_decay`).
+    * ``clipnorm``: each gradient is rescaled so that its L2 norm is at most this;
+      ``global_clipnorm``: all gradients together; ``clipvalue``: elementwise to
+      ``[-clipvalue, clipvalue]``. At most one of the three.
+    * ``use_ema``: keep an exponential moving average of the weights
+      (``average = m * average + (1 - m) * w``, ``m = ema_momentum``, 0 at the first step),
+      copied into the weights every ``ema_overwrite_frequency`` steps or by
+      :meth:`finalize_variable_values`.
+    * ``loss_scale_factor``: :meth:`scale_loss` multiplies the loss by it and the gradients
+      are divided by it before use.
+    * ``gradient_accumulation_steps``: sum the gradients of that many calls and update once
+      with their mean; ``iterations`` then counts updates.
+    """
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+        if kwargs:
+            hint = " Keras 3 spells it `learning_rate`." if "lr" in kwargs else ""
+            raise ValueError(f"Argument(s) not recognized: {kwargs}.{hint}")
+        clips = sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm))
+        if clips > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}")
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError("`ema_momentum` must be in the range [0, 1]. "
+                                 f"Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
+        self.name = name if name is not None else _auto_name(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._variables = []            # iterations, learning rate, then the slots
+        self._trainable_variables = []  # the model weights this optimizer was built for
+        self._index = {}                # id(weight) -> its position in that list
+        self._scratch_buffers = {}      # (dtype, k) -> a flat array reused by every update
+        self._exclude_ids, self._exclude_pattern, self._decay_cache = set(), None, {}
+        self._step = 0                  # `iterations` as a Python int, during an update
+        self._iterations = self._track(Variable(0, dtype="int64", trainable=False,
+                                                name="iteration"))
+        self._learning_rate = None
+        self._set_learning_rate(learning_rate)
+
+    # ------------------------------------------------------------------ variables
+    def _track(self, variable):
+        variable.path = f"{self.name}/{variable.name}"
+        self._variables.append(variable)
+        return variable
+
+    @property
+    def variables(self):
+        """All the optimizer's state, in Keras's (and the saved file's) order: ``iterations``,
+        the learning rate (when it is a float), then the slots."""
+        return list(self._variables)
+
+    @property
+    def iterations(self):
+        """How many updates have run (an int64 Variable, 0 before the first)."""
+        if self.gradient_accumulation_steps:
+            return Tensor(np.asarray(self._iteration_count(), dtype="int64"))
+        return self._iterations
+
+    def _iteration_count(self):
+        count = int(self._iterations.data)
+        steps = self.gradient_accumulation_steps
+        return count // steps if steps else count
+
+    def build(self, var_list):
+        """Create the slot variables for ``var_list`` (called by the first ``apply``).
+
+        Subclasses call ``super().build(var_list)`` first, then add their own slots.
+        """
+        var_list = list(var_list)
+        self._index = {id(v): i for i, v in enumerate(var_list)}
+        if self.use_ema:
+            self._averages = self.add_optimizer_variables(var_list, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulators_of_grads = self.add_optimizer_variables(
+                var_list, "gradient_accumulator")
+        self._trainable_variables = var_list
+        self.built = True
+
+    def _get_variable_index(self, variable):
+        return self._index[id(variable)]
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
+                     name=None):
+        """A new non-trainable Variable owned (and saved) by this optimizer. ``initializer``:
+        ``"zeros"``, ``"ones"``, a number, an initializer name or a callable
+        ``f(shape, dtype)``; ``aggregation`` is accepted for Keras compatibility (no effect)."""
+        shape = tuple(shape)
+        dtype = dtype or backend.floatx()
+        xp = backend.xp
+        if isinstance(initializer, str) and initializer in ("zeros", "ones"):
+            value = (xp.zeros if initializer == "zeros" else xp.ones)(shape, dtype=dtype)
+        elif _is_number(initializer):
+            value = xp.full(shape, initializer, dtype=dtype)
+        else:
+            if isinstance(initializer, str):
+                from . import initializers  # only for the rare named initializer
+                initializer = initializers.get(initializer)
+            value = initializer(shape, dtype)
+        return self._track(Variable(value, dtype=dtype, trainable=False,
+                                    name=name or "variable"))
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """A slot shaped like ``reference_variable``, named ``<its path>_<name>``
+        (e.g. ``dense_kernel_momentum``)."""
+        ref = getattr(reference_variable, "path", None) or reference_variable.name or "var"
+        return self.add_variable(reference_variable.shape, initializer=initializer,
+                                 dtype=reference_variable.dtype,
+                                 name=f"{ref.replace('/', '_')}_{name or 'var'}")
+
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """One slot per weight for each name in ``name`` (a string or a list), interleaved
+        weight by weight as Keras creates them (m0, v0, m1, v1...). Returns a list per name
+        (a single list when ``name`` is a string)."""
+        names = [name] if isinstance(name, str) else list(name)
+        inits = (list(initializer) if isinstance(initializer, (list, tuple))
+                 else [initializer] * len(names))
+        slots = tuple([] for _ in names)
+        for variable in trainable_variables:
+            for i, (slot_name, init) in enumerate(zip(names, inits)):
+                slots[i].append(self.add_variable_from_reference(variable, slot_name, init))
+        return slots[0] if isinstance(name, str) else slots
+
+    def _scratch(self, like, k=0):
+        """A temporary array shaped like ``like``: a view of scratch buffer ``k`` of that
+        dtype, allocated once at the size of the largest weight and reused by every update."""
+        key = (like.dtype, k)
+        buf = self._scratch_buffers.get(key)
+        if buf is None or buf.size < like.size:
+            buf = backend.xp.empty(like.size, dtype=like.dtype)
+            self._scratch_buffers[key] = buf
+        return buf[:like.size].reshape(like.shape)
+
+    # ------------------------------------------------------------------ learning rate
+    def _set_learning_rate(self, value):
+        if callable(value):  # a LearningRateSchedule, or a function of no arguments
+            if isinstance(self._learning_rate, Variable):
+                self._variables.remove(self._learning_rate)  # no longer part of the state
+            self._learning_rate = value
+            return
+        if isinstance(value, Tensor) and value.size == 1:
+            value = value.item()
+        if not _is_number(value):
+            raise ValueError(
+                "Argument `learning_rate` should be float, or an instance of "
+                "LearningRateSchedule, or a callable (that takes in the current iteration "
+                "value and returns the corresponding learning rate value). "
+                f"Received instead: learning_rate={value!r}")
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its "
+                "`learning_rate` constructor argument, hence its learning rate is not "
+                "settable. If you need the learning rate to be settable, you should "
+                "instantiate the optimizer with a float `learning_rate` argument.")
+        if isinstance(self._learning_rate, Variable):
+            self._learning_rate.assign(float(value))
+            return
+        lr = Variable(float(value), dtype=backend.floatx(), trainable=False, name="learning_rate")
+        self._track(lr)
+        self._variables.insert(1, self._variables.pop())  # right after iterations
+        self._learning_rate = lr
+
+    @property
+    def learning_rate(self):
+        """The learning rate of the next update: the float32 Variable (``float(...)`` gives
+        the number; assigning ``opt.learning_rate = 0.01`` changes it), or the value of the
+        schedule at the current ``iterations``."""
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            return lr(self._iterations)
+        if isinstance(lr, Variable):
+            return lr
+        return lr()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._set_learning_rate(value)
+
+    def _learning_rate_value(self):
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return float(lr.data)
+        return float(lr(self._iterations) if isinstance(lr, LearningRateSchedule) else lr())
+
+    # ------------------------------------------------------------------ applying gradients
+    def apply_gradients(self, grads_and_vars):
+        """``apply`` for a list of ``(gradient, variable)`` pairs; returns ``iterations``."""
+        pairs = list(grads_and_vars)
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError("apply_gradients() takes (gradient, variable) pairs, e.g. "
+                                 f"zip(grads, model.trainable_weights); got an item {pair!r}.")
+        grads, variables = ([p[0] for p in pairs], [p[1] for p in pairs])
+        self.apply(grads, variables)
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None):
+        """Update ``trainable_variables`` in place with ``grads`` (one per variable, in the
+        same order; None skips a variable). The first call builds the slots; afterwards the
+        variables may be left out to mean "the variables the optimizer was built with"."""
+        grads = list(grads)
+        if len(grads) == 0:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be "
+                    "built on a list of variables. Call `optimizer.build(trainable_variables)` "
+                    "first.")
+            if len(grads) != len(self._trainable_variables):
+                raise ValueError(
+                    f"Received a list of {len(grads)} gradients, but the optimizer is tracking "
+                    f"{len(self._trainable_variables)} trainable variables: pass one gradient "
+                    "per variable, in the order of `optimizer.build(...)`.")
+            variables = self._trainable_variables
+        else:
+            variables = list(trainable_variables)
+            if len(grads) != len(variables):
+                raise ValueError(f"Optimizer '{self.name}' received {len(grads)} gradients for "
+                                 f"{len(variables)} variables; they must match one to one.")
+            for v in variables:
+                if not isinstance(v, Tensor):
+                    raise TypeError(f"Optimizer '{self.name}' can only update minikeras "
+                                    f"Variables (or Tensors), got {type(v).__name__}.")
+            if not self.built:
+                self.build(variables)
+                self.built = True
+            for v in variables:
+                if id(v) not in self._index:
+                    raise ValueError(
+                        f"Unknown variable: {v}. This optimizer can only be called for the "
+                        "variables it was originally built with. When working with a new set "
+                        "of variables, you should recreate a new optimizer instance.")
+        with no_grad():
+            grads, variables = self._filter_empty_gradients(grads, variables)
+            arrays = [self._gradient_array(g, v) for g, v in zip(grads, variables)]
+            if self.loss_scale_factor is not None:
+                arrays = [g / g.dtype.type(self.loss_scale_factor) for g in arrays]
+            self._step = self._iteration_count()
+            lr = self._learning_rate_value()
+            if self.gradient_accumulation_steps:
+                self._accumulate_or_update(arrays, variables, lr)
+            else:
+                self._clip_decay_update(arrays, variables, lr)
+            if self.use_ema:
+                self._update_moving_averages()
+            for v in variables:
+                constraint = getattr(v, "constraint", None)
+                if constraint is not None:
+                    v.assign(constraint(v))
+        self._iterations.assign_add(1)
+
+    def _filter_empty_gradients(self, grads, variables):
+        kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        if not kept:
+            raise ValueError("No gradients provided for any variable.")
+        if len(kept) < len(grads):
+            missing = [getattr(v, "path", v.name) for g, v in zip(grads, variables) if g is None]
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
+                          "loss. If using `model.compile()`, did you forget to provide a `loss` "
+                          "argument?", stacklevel=3)
+        return [g for g, _ in kept], [v for _, v in kept]
+
+    def _gradient_array(self, grad, variable):
+        """The gradient as an array of the variable's dtype and shape (Keras casts too)."""
+        data = grad.data if isinstance(grad, Tensor) else grad
+        if not backend.is_device_array(data):
+            if backend.is_foreign_array(data):
+                raise backend.device_mismatch(data, f"Optimizer '{self.name}'")
+            data = backend.asarray(data, dtype=variable.dtype)
+        if data.shape != variable.shape:
+            raise ValueError(f"Optimizer '{self.name}': the gradient for variable "
+                             f"'{getattr(variable, 'path', variable.name)}' has shape "
+                             f"{tuple(data.shape)}, expected {variable.shape} (the variable's).")
+        return data if data.dtype == variable.dtype else data.astype(variable.dtype)
+
+    def _accumulate_or_update(self, grads, variables, lr):
+        steps = self.gradient_accumulation_steps
+        accumulators = [self._accumulators_of_grads[self._get_variable_index(v)].data
+                        for v in variables]
+        if (int(self._iterations.data) + 1) % steps == 0:
+            grads = [(g + a) / g.dtype.type(steps) for g, a in zip(grads, accumulators)]
+            self._clip_decay_update(grads, variables, lr)
+            for a in accumulators:
+                a[...] = 0
+        else:
+            for g, a in zip(grads, accumulators):
+                backend.xp.add(a, g, out=a)
+
+    def _clip_decay_update(self, grads, variables, lr):
+        grads = self._clip_gradients(grads)
+        self._apply_weight_decay(variables, lr)
+        self._update_all(grads, variables, lr)
+
+    def _update_all(self, grads, variables, lr):
+        for g, v in zip(grads, variables):
+            self.update_step(Tensor._wrap(g), v, lr)
+
+    def update_step(self, gradient, variable, learning_rate):
+        """Update one ``variable`` (a Variable) with its ``gradient`` (a Tensor of the same
+        shape and dtype, already clipped) and the ``learning_rate`` (a float)."""
+        raise NotImplementedError(f"{type(self).__name__} must define update_step().")
+
+    def assign(self, variable, value):
+        variable.assign(value)
+
+    def assign_add(self, variable, value):
+        variable.assign_add(value)
+
+    def assign_sub(self, variable, value):
+        variable.assign_sub(value)
+
+    # ------------------------------------------------------------------ clipping, decay, EMA
+    def _clip_gradients(self, grads):
+        xp = backend.xp
+        if self.clipnorm and self.clipnorm > 0:
+            c = self.clipnorm
+            # g * c / max(||g||, c): unchanged when the norm is at most c
+            return [g * c / xp.maximum(xp.sqrt(xp.sum(xp.square(g))), c) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            c = self.global_clipnorm
+            norm = xp.sqrt(sum(xp.sum(xp.square(g)) for g in grads))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # c * min(1/norm, 1/c); (norm - norm) turns an inf or NaN norm into NaN
+                scale = c * xp.minimum(1.0 / norm, 1.0 / c) + (norm - norm)
+            return [g * xp.asarray(scale, dtype=g.dtype) for g in grads]
+        if self.clipvalue and self.clipvalue > 0:
+            return [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Exempt variables from weight decay: those in ``var_list``, and those whose name
+        contains one of the strings of ``var_names`` (e.g. ``["bias"]``). Call it before the
+        first update."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
+                             "optimizer is built.")
+        self._exclude_ids = {id(v) for v in (var_list or ())}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+        self._decay_cache = {}
+
+    def _use_weight_decay(self, variable):
+        key = id(variable)
+        if key not in self._decay_cache:
+            excluded = key in self._exclude_ids or (
+                self._exclude_pattern is not None
+                and self._exclude_pattern.search(variable.name or "") is not None)
+            self._decay_cache[key] = not excluded
+        return self._decay_cache[key]
+
+    def _apply_weight_decay(self, variables, lr):
+        """``w -= w * weight_decay * lr``, before the update (decoupled weight decay)."""
+        if self.weight_decay is None:
+            return
+        xp = backend.xp
+        for v in variables:
+            if self._use_weight_decay(v):
+                w = v.data
+                f = w.dtype.type
+                tmp = xp.multiply(w, f(self.weight_decay), out=self._scratch(w))
+                xp.multiply(tmp, f(lr), out=tmp)
+                xp.subtract(w, tmp, out=w)
+
+    def _update_moving_averages(self):
+        xp = backend.xp
+        for v, average in zip(self._trainable_variables, self._averages):
+            w, a = v.data, average.data
+            f = w.dtype.type
+            momentum = f(self.ema_momentum) if self._step != 0 else f(0)
+            xp.multiply(a, momentum, out=a)
+            xp.add(a, xp.multiply(w, f(1) - momentum, out=self._scratch(w)), out=a)
+        freq = self.ema_overwrite_frequency
+        if freq and (self._step + 1) % freq == 0:
+            self._overwrite_with_averages(self._trainable_variables)
+
+    def _overwrite_with_averages(self, var_list):
+        if len(var_list) != len(self._averages):
+            raise ValueError(f"The length of model variables ({len(var_list)}) to override does "
+                             "not match the length of model variables stored in the optimizer "
+                             f"({len(self._averages)}). Please check if the optimizer was called "
+                             "on your model.")
+        for v, average in zip(var_list, self._averages):
+            v.assign(average)
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, copy the moving averages into the weights (``fit`` calls this at
+        the end of training)."""
+        if self.use_ema:
+            self._overwrite_with_averages(list(var_list))
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` (the loss itself when there is none)."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    # ------------------------------------------------------------------ state and config
+    def set_weights(self, weights):
+        """Overwrite ``variables`` with a list of arrays of the same shapes."""
+        if not self.built:
+            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet "
+                             "been built. Please call `optimizer.build(trainable_variables)` to "
+                             "create the optimizer weights before calling `set_weights()`.")
+        for v, w in zip(self._variables, weights):
+            if tuple(np.shape(w)) != v.shape:
+                raise ValueError(f"Optimizer variable {v.path} has shape {v.shape} not "
+                                 f"compatible with provided weight shape {tuple(np.shape(w))}.")
+            v.assign(backend.asarray(np.asarray(w), dtype=v.dtype))
+
+    def save_own_variables(self, store):
+        """Write ``variables`` into ``store["0"]``, ``store["1"]``... (the saving format)."""
+        for i, v in enumerate(self._variables):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store):
+        """Read ``variables`` back; a different count only warns, as in Keras."""
+        if len(store.keys()) != len(self._variables):
+            msg = (f"Skipping variable loading for optimizer '{self.name}', because it has "
+                   f"{len(self._variables)} variables whereas the saved optimizer has "
+                   f"{len(store.keys())} variables. ")
+            if len(self._variables) == 0 or not self.built:
+                msg += "This is likely because the optimizer has not been called/built yet."
+            warnings.warn(msg, stacklevel=2)
+            return
+        for i, v in enumerate(self._variables):
+            v.assign(backend.asarray(np.asarray(store[str(i)]), dtype=v.dtype))
+
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif isinstance(lr, Variable):
+            lr = float(lr.data)  # the float32 value, e.g. 0.0010000000474974513
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                "clipvalue": self.clipvalue, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"],
+                                                            custom_objects=custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        lr = self._learning_rate
+        lr = lr.data.item() if isinstance(lr, Variable) else lr  # 0.001, not 0.0010000000474...
+        lr = str(np.float32(lr)) if isinstance(lr, float) else repr(lr)
+        return (f"<{type(self).__name__} name={self.name!r}, learning_rate={lr}, "
+                f"iterations={self._iteration_count()}>")
+
+
+def _f(w, *values):
+    """The Python numbers ``values`` as scalars of ``w``'s dtype (Keras's ``ops.cast``)."""
+    f = w.dtype.type
+    return [f(v) for v in values]
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional (Nesterov) momentum.
+
+    ``momentum == 0``: ``w -= lr * g``. Otherwise, with a velocity slot ``m`` (zeros at first)::
+
+        m = momentum * m - lr * g
+        w += m                         # nesterov=False
+        w += momentum * m - lr * g     # nesterov=True
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        if not _is_number(momentum) or momentum < 0 or momentum > 1:
+            raise ValueError("`momentum` must be a float between [0, 1].")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self.momentums = (self.add_optimizer_variables(var_list, "momentum")
+                          if self.momentum != 0 else [])
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        lr, mu = _f(w, learning_rate, self.momentum)
+        step = xp.multiply(g, lr, out=self._scratch(w))  # lr * g
+        if self.momentum == 0:
+            xp.subtract(w, step, out=w)
+            return
+        m = self.momentums[self._get_variable_index(variable)].data
+        xp.multiply(m, mu, out=m)
+        xp.subtract(m, step, out=m)
+        if self.nesterov:
+            ahead = xp.multiply(m, mu, out=self._scratch(w, 1))
+            xp.subtract(ahead, step, out=ahead)
+            xp.add(w, ahead, out=w)
+        else:
+            xp.add(w, m, out=w)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2014), in Keras's form. With ``t = iterations + 1``::
+
+        m += (g - m) * (1 - beta_1)           # first moment
+        v += (g*g - v) * (1 - beta_2)         # second moment
+        v_hat = max(v_hat, v)                 # amsgrad=True only; then v_hat is used as v
+        alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        w -= alpha * m / (sqrt(v) + epsilon)
+
+    Note where epsilon sits: added to the *uncorrected* ``sqrt(v)``, not to the
+    bias-corrected one as in PyTorch, so the same epsilon weighs a little differently.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, name="adam", **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
+        if self.amsgrad:
+            self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        i = self._get_variable_index(variable)
+        m, v = self._momentums[i].data, self._velocities[i].data
+        lr, b1, b2, t, eps = _f(w, learning_rate, self.beta_1, self.beta_2, self._step + 1,
+                                self.epsilon)
+        alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        tmp = self._scratch(w)
+        xp.subtract(g, m, out=tmp)
+        xp.multiply(tmp, w.dtype.type(1 - self.beta_1), out=tmp)
+        xp.add(m, tmp, out=m)
+        xp.square(g, out=tmp)
+        xp.subtract(tmp, v, out=tmp)
+        xp.multiply(tmp, w.dtype.type(1 - self.beta_2), out=tmp)
+        xp.add(v, tmp, out=v)
+        if self.amsgrad:
+            v_hat = self._velocity_hats[i].data
+            xp.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        denominator = xp.add(xp.sqrt(v, out=tmp), eps, out=tmp)
+        step = xp.multiply(m, alpha, out=self._scratch(w, 1))
+        xp.divide(step, denominator, out=step)
+        xp.subtract(w, step, out=w)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``weight_decay=0.004`` by
+    default, applied as ``w -= w * weight_decay * lr`` before the Adam step."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, name=None, **kwargs):
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, name=name, weight_decay=weight_decay, **kwargs)
+        if self.weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: "
+                             "weight_decay=None")
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton, 2012)::
+
+        v = rho * v + (1 - rho) * g*g
+        a = rho * a + (1 - rho) * g                 # centered=True only
+        increment = lr * g / sqrt(v - a*a + epsilon)   # centered; else sqrt(v + epsilon)
+        mom = momentum * mom + increment; w -= mom     # momentum > 0; else w -= increment
+
+    epsilon sits inside the square root here.
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, name="rmsprop", **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._velocities = self.add_optimizer_variables(var_list, "velocity")
+        self._momentums = (self.add_optimizer_variables(var_list, "momentum")
+                           if self.momentum > 0 else [])
+        self._average_gradients = (self.add_optimizer_variables(var_list, "average_gradient")
+                                   if self.centered else [])
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        i = self._get_variable_index(variable)
+        lr, rho, one_minus_rho, eps = _f(w, learning_rate, self.rho, 1 - self.rho,
+                                         self.epsilon)
+        v = self._velocities[i].data
+        tmp = self._scratch(w)
+        xp.multiply(xp.square(g, out=tmp), one_minus_rho, out=tmp)
+        xp.multiply(v, rho, out=v)
+        xp.add(v, tmp, out=v)
+        if self.centered:
+            a = self._average_gradients[i].data
+            xp.multiply(g, one_minus_rho, out=tmp)
+            xp.multiply(a, rho, out=a)
+            xp.add(a, tmp, out=a)
+            xp.subtract(v, xp.square(a, out=tmp), out=tmp)
+            xp.add(tmp, eps, out=tmp)
+        else:
+            xp.add(v, eps, out=tmp)
+        denominator = xp.sqrt(tmp, out=tmp)
+        increment = xp.multiply(g, lr, out=self._scratch(w, 1))
+        xp.divide(increment, denominator, out=increment)
+        if self.momentum > 0:
+            mom = self._momentums[i].data
+            xp.multiply(mom, w.dtype.type(self.momentum), out=mom)
+            xp.add(mom, increment, out=mom)
+            xp.subtract(w, mom, out=w)
+        else:
+            xp.subtract(w, increment, out=w)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``acc += g*g; w -= lr * g / sqrt(acc + epsilon)``, with the accumulator
+    starting at ``initial_accumulator_value``."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._accumulators = self.add_optimizer_variables(
+            var_list, "accumulator", initializer=float(self.initial_accumulator_value))
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        lr, eps = _f(w, learning_rate, self.epsilon)
+        acc = self._accumulators[self._get_variable_index(variable)].data
+        tmp = self._scratch(w)
+        xp.add(acc, xp.square(g, out=tmp), out=acc)
+        denominator = xp.sqrt(xp.add(acc, eps, out=tmp), out=tmp)
+        step = xp.multiply(g, lr, out=self._scratch(w, 1))
+        xp.divide(step, denominator, out=step)
+        xp.subtract(w, step, out=w)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012), with ``rms(x) = sqrt(x + epsilon)``::
+
+        acc_g = rho * acc_g + (1 - rho) * g*g
+        delta = -rms(acc_delta) * g / rms(acc_g)
+        acc_delta = rho * acc_delta + (1 - rho) * delta*delta
+        w += lr * delta
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
+            var_list, ["accumulated_grad", "accumulated_delta_var"])
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        i = self._get_variable_index(variable)
+        acc_g, acc_d = self._accumulated_grads[i].data, self._accumulated_delta_vars[i].data
+        lr, rho, one_minus_rho, eps = _f(w, learning_rate, self.rho, 1 - self.rho,
+                                         self.epsilon)
+        tmp, delta = self._scratch(w), self._scratch(w, 1)
+        xp.multiply(xp.square(g, out=tmp), one_minus_rho, out=tmp)
+        xp.multiply(acc_g, rho, out=acc_g)
+        xp.add(acc_g, tmp, out=acc_g)
+        xp.sqrt(xp.add(acc_d, eps, out=delta), out=delta)
+        xp.multiply(delta, g, out=delta)
+        xp.divide(delta, xp.sqrt(xp.add(acc_g, eps, out=tmp), out=tmp), out=delta)
+        xp.negative(delta, out=delta)
+        xp.multiply(xp.square(delta, out=tmp), one_minus_rho, out=tmp)
+        xp.multiply(acc_d, rho, out=acc_d)
+        xp.add(acc_d, tmp, out=acc_d)
+        xp.add(w, xp.multiply(delta, lr, out=delta), out=w)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adamax(Optimizer):
+    """Adamax, Adam with the infinity norm. With ``t = iterations + 1``::
+
+        m += (g - m) * (1 - beta_1)
+        u = max(beta_2 * u, |g|)
+        w -= lr * m / ((1 - beta_1**t) * (u + epsilon))
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        i = self._get_variable_index(variable)
+        m, u = self._m[i].data, self._u[i].data
+        lr, b1, b2, t, eps, one_minus_b1 = _f(w, learning_rate, self.beta_1, self.beta_2,
+                                              self._step + 1, self.epsilon, 1 - self.beta_1)
+        tmp = self._scratch(w)
+        xp.multiply(xp.subtract(g, m, out=tmp), one_minus_b1, out=tmp)
+        xp.add(m, tmp, out=m)
+        xp.multiply(u, b2, out=u)
+        xp.maximum(u, xp.abs(g, out=tmp), out=u)
+        denominator = xp.multiply(xp.add(u, eps, out=tmp), 1 - b1 ** t, out=tmp)
+        step = xp.multiply(m, lr, out=self._scratch(w, 1))
+        xp.divide(step, denominator, out=step)
+        xp.subtract(w, step, out=w)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum (Dozat, 2015), with Keras's momentum schedule
+    ``u_t = beta_1 * (1 - 0.5 * 0.96**t)`` and a running product ``prod_t = u_1 * ... * u_t``
+    (the extra variable ``u_product``, last in ``variables``). With ``t = iterations + 1``::
+
+        m += (g - m) * (1 - beta_1);  v += (g*g - v) * (1 - beta_2)
+        m_hat = u_{t+1} * m / (1 - prod_t * u_{t+1}) + (1 - u_t) * g / (1 - prod_t)
+        v_hat = v / (1 - beta_2**t)
+        w -= lr * m_hat / (sqrt(v_hat) + epsilon)
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        var_list = list(var_list)
+        dtype = var_list[0].dtype if var_list else backend.floatx()
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
+        self._u_product = self.add_variable((), initializer="ones", dtype=dtype,
+                                            name="u_product")
+
+    def _update_all(self, grads, variables, lr):
+        p = self._u_product.data
+        b1, t, decay, half = _f(p, self.beta_1, self._step + 1, 0.96, 0.5)
+        backend.xp.multiply(p, b1, out=p)
+        backend.xp.multiply(p, 1 - half * decay ** t, out=p)
+        self._u_product_now = float(p)
+        super()._update_all(grads, variables, lr)
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        i = self._get_variable_index(variable)
+        m, v = self._momentums[i].data, self._velocities[i].data
+        lr, b1, b2, eps, t, decay, half, prod = _f(
+            w, learning_rate, self.beta_1, self.beta_2, self.epsilon, self._step + 1, 0.96,
+            0.5, self._u_product_now)
+        u_t = b1 * (1 - half * decay ** t)
+        u_next = b1 * (1 - half * decay ** (t + 1))
+        prod_next = prod * u_next
+        tmp, m_hat = self._scratch(w), self._scratch(w, 1)
+        xp.multiply(xp.subtract(g, m, out=tmp), 1 - b1, out=tmp)
+        xp.add(m, tmp, out=m)
+        xp.multiply(xp.subtract(xp.square(g, out=tmp), v, out=tmp), 1 - b2, out=tmp)
+        xp.add(v, tmp, out=v)
+        xp.divide(xp.multiply(m, u_next, out=m_hat), 1 - prod_next, out=m_hat)
+        xp.divide(xp.multiply(g, 1 - u_t, out=tmp), 1 - prod, out=tmp)
+        xp.add(m_hat, tmp, out=m_hat)
+        denominator = xp.sqrt(xp.divide(v, 1 - b2 ** t, out=tmp), out=tmp)
+        xp.add(denominator, eps, out=denominator)
+        xp.multiply(m_hat, lr, out=m_hat)
+        xp.divide(m_hat, denominator, out=m_hat)
+        xp.subtract(w, m_hat, out=w)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Lion(Optimizer):
+    """Lion (Chen et al., 2023): the update is a sign, so every weight moves by exactly lr::
+
+        w -= lr * sign(beta_1 * m + (1 - beta_1) * g)
+        m = beta_2 * m + (1 - beta_2) * g
+
+    Use a learning rate 3-10x smaller than for Adam.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name=None, **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        if beta_1 <= 0 or beta_1 > 1:
+            raise ValueError("Argument `beta_1` must be in the [0, 1] range. Otherwise, the "
+                             f"optimizer degenerates to SignSGD. Received: beta_1={beta_1}.")
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums = self.add_optimizer_variables(var_list, "momentum")
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp, w, g = backend.xp, variable.data, gradient.data
+        m = self._momentums[self._get_variable_index(variable)].data
+        lr, b1, b2 = _f(w, learning_rate, self.beta_1, self.beta_2)
+        direction, tmp = self._scratch(w), self._scratch(w, 1)
+        xp.multiply(m, b1, out=direction)
+        xp.add(direction, xp.multiply(g, 1 - b1, out=tmp), out=direction)
+        xp.sign(direction, out=direction)
+        xp.subtract(w, xp.multiply(direction, lr, out=direction), out=w)
+        xp.multiply(m, b2, out=m)
+        xp.add(m, xp.multiply(g, 1 - b2, out=tmp), out=m)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+# ---------------------------------------------------------------------- lookup by name
+_BY_NAME = {cls.__name__.lower(): cls
+            for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)}
+
+
+def serialize(optimizer):
+    """The optimizer as the dict Keras writes into ``compile_config``."""
+    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    """An optimizer from ``serialize``'s dict (class names are matched case-insensitively)."""
+    name = config.get("class_name", "")
+    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name.lower())
+    if cls is None:
+        raise ValueError(f"Unknown optimizer: {name!r}. Valid names: "
+                         f"{', '.join(sorted(_BY_NAME))} (or an Optimizer instance).")
+    return cls.from_config(dict(config.get("config", {})), custom_objects=custom_objects)
+
+
+def get(identifier):
+    """An optimizer from a name (``"adam"``, ``"sgd"``, ``"rmsprop"``..., with Keras's
+    defaults), a config dict, or an Optimizer (returned as it is)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"Unknown optimizer: {identifier!r}. Valid names: "
+                             f"{', '.join(sorted(_BY_NAME))}.")
+        return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
