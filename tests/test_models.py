@@ -287,3 +287,12 @@ def test_nan_loss_continues_without_terminate_on_nan_and_stops_with_it():
     assert len(history.history["loss"]) == 2 and np.isnan(history.history["loss"][-1])
     history = model.fit(x, y, epochs=3, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
     assert len(history.history["loss"]) == 1
+
+
+def test_weight_constraint_applied_after_each_update():
+    x, y = blobs(n=16)
+    model = keras.Sequential([keras.Input((4,)),
+                              layers.Dense(3, kernel_constraint="non_neg")])
+    model.compile(keras.optimizers.SGD(0.5), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=2, verbose=0)
+    assert model.layers[0].kernel.numpy().min() >= 0.0

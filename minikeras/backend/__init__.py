@@ -15,7 +15,7 @@ host and the device.
 import numpy as _numpy
 
 from . import settings
-from .settings import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
+from .settings import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,  # noqa: F401
                        set_image_data_format)
 
 _CHOICES = ("Choices: 'numpy' (NumPy on the CPU, the default) and 'cuda' (CuPy arrays and "

@@ -1,7 +1,7 @@
 """The default backend: NumPy arrays on the CPU."""
 import numpy
 
-from ..kernels import cpu as kernels
+from ..kernels import cpu as kernels  # noqa: F401
 
 xp = numpy
 mode = "numpy"

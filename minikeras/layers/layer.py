@@ -143,7 +143,9 @@ class Layer:
         variable = Variable(value, dtype=dtype, trainable=trainable,
                             name=name or f"variable_{len(self.weights)}")
         variable.path = f"{self.name}/{variable.name}"
-        variable.constraint = constraint
+        if constraint is not None:
+            from .. import constraints
+            variable.constraint = constraints.get(constraint)  # the optimizer applies it
         (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
         if regularizer is not None:
             from .. import regularizers

@@ -166,8 +166,7 @@ class Trainer:
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         weights = self.trainable_weights
         grads = tape.gradient(loss, weights)
-        self.optimizer.apply_gradients(zip(grads, weights))
-        _apply_constraints(weights)
+        self.optimizer.apply_gradients(zip(grads, weights))  # also applies weight constraints
         return self._update_logs(loss, y, y_pred, sample_weight)
 
     def test_step(self, x, y, sample_weight=None):
@@ -365,14 +364,3 @@ def _validation_tuple(validation_data):
         raise ValueError("`validation_data` must be a tuple (x_val, y_val) or "
                          f"(x_val, y_val, val_sample_weight); got {len(validation_data)} items.")
     return validation_data, None, None
-
-
-def _apply_constraints(weights):
-    """Project the weights that have a constraint (MaxNorm, NonNeg...) after the update."""
-    with no_grad():
-        for w in weights:
-            constraint = getattr(w, "constraint", None)
-            if constraint is not None:
-                from .. import constraints
-                projected = constraints.get(constraint)(w)
-                w.assign(projected.data if isinstance(projected, Tensor) else projected)
