@@ -296,3 +296,13 @@ def test_weight_constraint_applied_after_each_update():
     model.compile(keras.optimizers.SGD(0.5), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x, y, epochs=2, verbose=0)
     assert model.layers[0].kernel.numpy().min() >= 0.0
+
+
+def test_metric_strings_keep_their_names_in_the_logs():
+    x = np.random.default_rng(0).normal(size=(20, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae", "mse"])
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert list(logs) == ["loss", "mae", "mse"]
+    assert logs["mse"] == pytest.approx(logs["loss"], rel=1e-5)

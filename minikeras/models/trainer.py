@@ -120,11 +120,7 @@ class Trainer:
                 specs = [specs] * len(ps) if len(ps) > 1 else [specs]
             for i, (out_specs, t, p) in enumerate(zip(specs, ys, ps)):
                 for spec in (out_specs if isinstance(out_specs, (list, tuple)) else [out_specs]):
-                    if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                        metric = metrics_module.resolve_accuracy(tuple(t.shape), tuple(p.shape))
-                        metric.name = spec
-                    else:
-                        metric = metrics_module.get(spec)
+                    metric = metrics_module.get_metric(spec, tuple(t.shape), tuple(p.shape))
                     if names[i] is not None:
                         metric.name = f"{names[i]}_{metric.name}"
                     if weighted:

@@ -1,0 +1,622 @@
+"""W1: one training step of an MLP, minikeras against PyTorch and a hand-written NumPy floor.
+
+The network is 784-512-512-10 (ReLU, ReLU, logits), the loss is softmax cross-entropy of
+the logits against integer labels (mean over the batch), the batch is 128, everything is
+float32 and the optimizer is plain SGD with learning rate 0.01. One step is forward +
+backward + update. The variants:
+
+  minikeras            keras.Sequential([keras.Input((784,)), Dense(512, "relu"),
+                       Dense(512, "relu"), Dense(10)]) compiled with SGD(0.01) and
+                       SparseCategoricalCrossentropy(from_logits=True), stepped with
+                       model.train_on_batch(x, y)
+  mk: no source line   the same, with minikeras.autograd.state.record_source = False
+  torch                PyTorch eager: nn.Sequential, nn.CrossEntropyLoss, torch.optim.SGD;
+                       zero_grad, forward, loss, backward, step, loss.item()
+  numpy floor          the same step written by hand in NumPy: matmuls into preallocated
+                       outputs, in-place bias and ReLU, ReLU backward as a mask multiply,
+                       x.T @ g and g @ W.T handed to BLAS as they are, the fused
+                       cross-entropy backward softmax - onehot, in-place SGD; float32 only
+
+Before any timing, all of them start from the same weights and data, and the loss and
+the six gradients must agree with the floor (norm-wise relative error < 1e-4).
+
+A second part times model.fit for one epoch of 20 batches (batch 128, shuffle=True,
+verbose=0) against the sum of 20 train_on_batch steps over the same samples, interleaved
+in the same run: what the loop of fit adds per epoch.
+
+Targets (docs: cpu-performance.md, W1): minikeras no slower than PyTorch, within 1.15x of
+the NumPy floor, and fit adds at most 5% to the steps it runs.
+
+Run from the repository root:  python benchmarks/bench_mlp_step.py [--rounds 10] [--threads 2]
+"""
+import argparse
+import os
+import sys
+import time
+
+
+def _threads_from_argv(argv):
+    """The value of --threads on the command line, or None (read before NumPy loads)."""
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+if __name__ == "__main__":
+    # Without threadpoolctl the BLAS pool size can only be chosen before NumPy is loaded.
+    _requested = _threads_from_argv(sys.argv[1:])
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        if _requested:
+            for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[_var] = _requested
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+for p in (ROOT, HERE):  # measure the minikeras of this checkout; find common.py
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+import minikeras  # noqa: E402
+import minikeras as keras  # noqa: E402
+from minikeras import autograd  # noqa: E402
+
+SIZES = (784, 512, 512, 10)
+BATCH = 128
+LR = 0.01
+FIT_BATCHES = 20
+TOLERANCE = 1e-4            # norm-wise relative error of loss and gradients, against the floor
+TARGET_VS_TORCH = 1.0       # minikeras / torch, at most
+TARGET_VS_FLOOR = 1.15      # minikeras / numpy floor, at most
+TARGET_FIT = 1.05           # fit epoch / sum of its train_on_batch steps, at most
+PARAM_NAMES = ("W0", "b0", "W1", "b1", "W2", "b2")
+
+
+def step_flops():
+    """Multiply-adds x 2 of one step: forward, dW of every layer, dX of all but the first."""
+    pairs = list(zip(SIZES[:-1], SIZES[1:]))
+    forward = sum(2 * BATCH * i * o for i, o in pairs)
+    d_input = sum(2 * BATCH * i * o for i, o in pairs[1:])
+    return 2 * forward + d_input
+
+
+# --------------------------------------------------------------------------- data, weights
+def make_weights(seed=0):
+    """Glorot-uniform kernels (Keras layout: (in, out)) and small non-zero biases, so a
+    wrong bias gradient cannot hide behind zeros. All float32."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
+        weights.append(rng.uniform(-0.05, 0.05, fan_out).astype(np.float32))
+    return weights
+
+
+def make_data(n, seed=1):
+    """Pixel-like inputs in [0, 1) and integer labels 0-9 (int64, as torch wants them)."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], n).astype(np.int64)
+    return x, y
+
+
+# --------------------------------------------------------------------------- numpy floor
+class NumpyMLP:
+    """The step by hand: the least work any NumPy engine has to do for it.
+
+    Every buffer is allocated once; the step writes into them with ``out=``. The ReLU is
+    applied in place to the pre-activation (h = max(z, 0)), and its backward multiplies
+    by the mask h > 0 (the same as z > 0 except at z == 0, where both give 0).
+    """
+
+    def __init__(self, weights, x, y, lr=LR):
+        self.params = [w.copy() for w in weights]
+        self.grads = [np.empty_like(w) for w in weights]
+        self.x, self.y, self.lr = x, y, lr
+        b = x.shape[0]
+        h = SIZES[1:]
+        self.rows = np.arange(b)
+        self.h0 = np.empty((b, h[0]), np.float32)
+        self.h1 = np.empty((b, h[1]), np.float32)
+        self.logits = np.empty((b, h[2]), np.float32)
+        self.probs = np.empty((b, h[2]), np.float32)
+        self.d1 = np.empty((b, h[1]), np.float32)
+        self.d0 = np.empty((b, h[0]), np.float32)
+        self.mask1 = np.empty((b, h[1]), np.bool_)
+        self.mask0 = np.empty((b, h[0]), np.bool_)
+
+    def forward_backward(self):
+        """Fill ``self.grads``; return the mean loss as a Python float."""
+        W0, b0, W1, b1, W2, b2 = self.params
+        gW0, gb0, gW1, gb1, gW2, gb2 = self.grads
+        x, y, rows = self.x, self.y, self.rows
+        h0, h1, z, p = self.h0, self.h1, self.logits, self.probs
+        n = x.shape[0]
+        # forward
+        np.matmul(x, W0, out=h0)
+        h0 += b0
+        np.maximum(h0, 0.0, out=h0)
+        np.matmul(h0, W1, out=h1)
+        h1 += b1
+        np.maximum(h1, 0.0, out=h1)
+        np.matmul(h1, W2, out=z)
+        z += b2
+        # log-softmax cross-entropy, after subtracting the row maximum
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=p)
+        total = p.sum(axis=1, keepdims=True)
+        loss = float((np.log(total).sum() - z[rows, y].sum()) / n)
+        # backward of the mean: (softmax - onehot) / n
+        p /= total
+        p[rows, y] -= 1.0
+        p *= 1.0 / n
+        np.matmul(h1.T, p, out=gW2)
+        p.sum(axis=0, out=gb2)
+        np.matmul(p, W2.T, out=self.d1)
+        np.greater(h1, 0.0, out=self.mask1)
+        np.multiply(self.d1, self.mask1, out=self.d1)
+        np.matmul(h0.T, self.d1, out=gW1)
+        self.d1.sum(axis=0, out=gb1)
+        np.matmul(self.d1, W1.T, out=self.d0)
+        np.greater(h0, 0.0, out=self.mask0)
+        np.multiply(self.d0, self.mask0, out=self.d0)
+        np.matmul(x.T, self.d0, out=gW0)
+        self.d0.sum(axis=0, out=gb0)
+        return loss
+
+    def update(self):
+        lr = self.lr  # a Python float: the products stay float32 (NEP 50)
+        for w, g in zip(self.params, self.grads):
+            np.multiply(g, lr, out=g)
+            np.subtract(w, g, out=w)
+
+    def step(self):
+        loss = self.forward_backward()
+        self.update()
+        return loss
+
+
+# --------------------------------------------------------------------------- minikeras
+def build_minikeras(weights):
+    model = keras.Sequential([
+        keras.Input((SIZES[0],)),
+        keras.layers.Dense(SIZES[1], activation="relu"),
+        keras.layers.Dense(SIZES[2], activation="relu"),
+        keras.layers.Dense(SIZES[3]),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(LR),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.set_weights([w.copy() for w in weights])
+    return model
+
+
+def minikeras_loss_and_grads(model, x, y):
+    """What train_step computes before the update: the compiled loss of model(x) and its
+    gradients, through a GradientTape."""
+    xt, yt = minikeras.Tensor(x), minikeras.Tensor(y)
+    with minikeras.GradientTape() as tape:
+        y_pred = model(xt, training=True)
+        loss = model.compute_loss(xt, yt, y_pred)
+    grads = tape.gradient(loss, model.trainable_weights)
+    return float(loss.item()), [g.numpy() for g in grads]
+
+
+def minikeras_step(model, x, y, record_source=True):
+    state = autograd.state
+    train_on_batch = model.train_on_batch
+    if record_source:
+        return lambda: train_on_batch(x, y)
+
+    def step():
+        previous = state.record_source
+        state.record_source = False
+        try:
+            return train_on_batch(x, y)
+        finally:
+            state.record_source = previous
+    return step
+
+
+# --------------------------------------------------------------------------- torch
+def build_torch(torch, weights):
+    nn = torch.nn
+    net = nn.Sequential(nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(),
+                        nn.Linear(SIZES[1], SIZES[2]), nn.ReLU(),
+                        nn.Linear(SIZES[2], SIZES[3]))
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for layer, (kernel, bias) in zip(linears, zip(weights[0::2], weights[1::2])):
+            layer.weight.copy_(torch.from_numpy(kernel.T.copy()))  # torch keeps (out, in)
+            layer.bias.copy_(torch.from_numpy(bias))
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+    return net, linears, criterion, optimizer
+
+
+def torch_loss_and_grads(torch, parts, x, y):
+    net, linears, criterion, _ = parts
+    for p in net.parameters():
+        p.grad = None
+    loss = criterion(net(torch.from_numpy(x)), torch.from_numpy(y))
+    loss.backward()
+    grads = []
+    for layer in linears:
+        grads += [layer.weight.grad.numpy().T, layer.bias.grad.numpy()]
+    return float(loss.item()), grads
+
+
+def torch_step(torch, parts, x, y):
+    net, _, criterion, optimizer = parts
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        optimizer.zero_grad()
+        loss = criterion(net(xt), yt)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return step
+
+
+# --------------------------------------------------------------------------- checks
+def rel_error(a, ref):
+    a = np.asarray(a, np.float64)
+    ref = np.asarray(ref, np.float64)
+    denom = np.linalg.norm(ref)
+    return float(np.linalg.norm(a - ref) / denom) if denom else float(np.linalg.norm(a))
+
+
+def check_agreement(torch, weights, x, y):
+    """Loss and gradients of every variant against the floor, from the same weights and
+    data. Returns the table rows and the worst error."""
+    floor = NumpyMLP(weights, x, y)
+    ref_loss = floor.forward_backward()
+    ref = [ref_loss] + [g.copy() for g in floor.grads]
+    results = {}
+    model = build_minikeras(weights)
+    loss, grads = minikeras_loss_and_grads(model, x, y)
+    results["minikeras"] = [loss] + grads
+    autograd.state.record_source, previous = False, autograd.state.record_source
+    try:
+        loss, grads = minikeras_loss_and_grads(build_minikeras(weights), x, y)
+    finally:
+        autograd.state.record_source = previous
+    results["mk: no source line"] = [loss] + grads
+    if torch is not None:
+        loss, grads = torch_loss_and_grads(torch, build_torch(torch, weights), x, y)
+        results["torch"] = [loss] + grads
+    names = ("loss",) + PARAM_NAMES
+    rows, worst = [], 0.0
+    for i, name in enumerate(names):
+        row = [name]
+        for got in results.values():
+            err = rel_error(got[i], ref[i])
+            worst = max(worst, err)
+            row.append(f"{err:.1e}")
+        rows.append(row)
+    dtypes = {k: sorted({str(np.asarray(g).dtype) for g in v[1:]}) for k, v in results.items()}
+    return list(results), rows, worst, dtypes
+
+
+def check_one_step(model, weights, x, y):
+    """After one train_on_batch from ``weights``, the weights must be the floor's after one
+    step. The error is relative to the size of the update (|w1 - w0|), so it sees a wrong
+    update, not just the unchanged bulk of the weights."""
+    floor = NumpyMLP(weights, x, y)
+    floor_loss = floor.step()
+    mk_loss = float(model.train_on_batch(x, y))
+    worst = abs(mk_loss - floor_loss) / abs(floor_loss)
+    for w0, w_mk, w_floor in zip(weights, model.get_weights(), floor.params):
+        delta = np.linalg.norm(w_floor.astype(np.float64) - w0)
+        worst = max(worst, float(np.linalg.norm(w_mk.astype(np.float64) - w_floor) / delta))
+    return worst
+
+
+# --------------------------------------------------------------------------- fit overhead
+def fit_callables(weights, x, y):
+    """Two callables over the same FIT_BATCHES x BATCH samples, on one model: one epoch of
+    fit, and the train_on_batch steps of those batches, whose own times are summed (the
+    loop around them is not counted)."""
+    model = build_minikeras(weights)
+    batches = [(x[i:i + BATCH], y[i:i + BATCH]) for i in range(0, len(x), BATCH)]
+    step_sums = []
+    clock = time.perf_counter
+    train_on_batch = model.train_on_batch
+
+    def fit_epoch():
+        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=True)
+
+    def steps():
+        total = 0.0
+        for xb, yb in batches:
+            t0 = clock()
+            train_on_batch(xb, yb)
+            total += clock() - t0
+        step_sums.append(total)
+
+    return model, fit_epoch, steps, step_sums
+
+
+# --------------------------------------------------------------------------- machine load
+def cpu_snapshot():
+    """(wall, busy CPU seconds of the whole machine, CPU seconds of this process), or None
+    where /proc/stat cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    t = os.times()
+    return time.perf_counter(), (sum(fields[:8]) - idle) / hz, t.user + t.system
+
+
+def others_cores(start, end):
+    """Average number of cores other processes kept busy between two snapshots."""
+    if start is None or end is None or end[0] <= start[0]:
+        return None
+    return max(0.0, ((end[1] - start[1]) - (end[2] - start[2])) / (end[0] - start[0]))
+
+
+# --------------------------------------------------------------------------- main
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=10,
+                   help="interleaved rounds; each runs a block of every variant (default 10)")
+    p.add_argument("--steps", type=int, default=3, help="timed steps per block (default 3)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
+    p.add_argument("--pause", type=float, default=0.15,
+                   help="seconds of sleep between blocks (default 0.15)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads for NumPy (threadpoolctl's threadpool_limits, else "
+                        "OPENBLAS_NUM_THREADS before NumPy loads); torch gets the same number. "
+                        "Default: leave the BLAS pool as it is")
+    p.add_argument("--fit-rounds", type=int, default=6,
+                   help="interleaved rounds of the fit part, one epoch of fit and its "
+                        f"{FIT_BATCHES} train_on_batch steps each; 0 skips it (default 6)")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="after timing, run cProfile over N train_on_batch steps and print the "
+                        "functions with the largest own time (default 0: no profile)")
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    return p.parse_args(argv)
+
+
+def limit_blas_threads(n):
+    """Apply --threads; returns a note on how, and the threadpoolctl limiter to keep."""
+    if n is None:
+        return None, "default pool size"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None, f"{n} via OPENBLAS_NUM_THREADS (threadpoolctl not installed)"
+    return threadpool_limits(limits=n, user_api="blas"), f"{n} via threadpoolctl"
+
+
+def blas_threads():
+    """The thread count of NumPy's BLAS pool as threadpoolctl sees it, else None."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas" and "torch" not in pool.get("filepath", ""):
+            return pool.get("num_threads")
+    return None
+
+
+def import_torch(skip, threads):
+    if skip:
+        return None, "skipped (--no-torch)"
+    try:
+        import torch
+    except Exception as e:  # ImportError, or a broken install
+        return None, (f"not available ({type(e).__name__}: {e}); "
+                      "install with: pip install torch==2.13.0")
+    torch.set_num_threads(threads)
+    return torch, f"{torch.__version__} (set_num_threads({threads}), the BLAS thread count)"
+
+
+def profile_steps(n, weights, x, y, top=25):
+    """cProfile of n train_on_batch steps, sorted by own time."""
+    import cProfile
+    import io
+    import pstats
+    model = build_minikeras(weights)
+    for _ in range(3):
+        model.train_on_batch(x, y)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        model.train_on_batch(x, y)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    limiter, threads_note = limit_blas_threads(args.threads)
+    n_threads = args.threads or blas_threads() or os.cpu_count() or 1
+    torch, torch_note = import_torch(args.no_torch, n_threads)
+
+    weights = make_weights()
+    x, y = make_data(BATCH)
+    flops = step_flops()
+
+    env = common.environment()
+    env["torch"] = torch_note
+    env["minikeras"] = f"{minikeras.__version__} from {os.path.dirname(minikeras.__file__)}"
+    env["blas_threads"] = f"{n_threads} ({threads_note})"
+    print(f"W1 MLP step: {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy of logits, "
+          f"batch {BATCH}, float32, SGD lr {LR}; {flops / 1e6:.0f} MFLOP per step")
+    for key in ("python", "numpy", "torch", "minikeras", "blas_threads", "platform", "cpus",
+                "loadavg"):
+        if key in env:
+            print(f"  {key:12s} {env[key]}")
+    pools = common.threadpool_lines()
+    for line in pools:
+        print(f"  {'pool':12s} {line}")
+    print(f"  {'method':12s} {args.rounds} rounds x {args.steps} steps, interleaved, "
+          f"{args.warmup} warm-up steps, {args.pause}s pause between blocks")
+
+    # Every variant must compute the same loss and gradients before its time means anything.
+    names, check_rows, worst, dtypes = check_agreement(torch, weights, x, y)
+    common.print_table(["rel. error vs floor"] + names, check_rows)
+    if worst >= TOLERANCE:
+        sys.exit(f"Disagreement: worst norm-wise relative error {worst:.1e} >= {TOLERANCE:.0e}; "
+                 "not timing.")
+    not32 = {k: v for k, v in dtypes.items() if v != ["float32"]}
+    step_err = check_one_step(build_minikeras(weights), weights, x, y)
+    print(f"  {'check':12s} loss and gradients agree (worst {worst:.1e} < {TOLERANCE:.0e}); "
+          f"gradient dtypes: {', '.join(f'{k} {v}' for k, v in dtypes.items())}")
+    print(f"  {'check':12s} one train_on_batch step vs one floor step: worst error "
+          f"{step_err:.1e} (loss, and weights relative to the size of the update)")
+    if not32:
+        print(f"  WARNING: gradients not float32: {not32}")
+    print()
+
+    variants = {
+        "minikeras": minikeras_step(build_minikeras(weights), x, y, record_source=True),
+        "mk: no source line": minikeras_step(build_minikeras(weights), x, y,
+                                             record_source=False),
+    }
+    if torch is not None:
+        variants["torch"] = torch_step(torch, build_torch(torch, weights), x, y)
+    variants["numpy floor"] = NumpyMLP(weights, x, y).step
+
+    load_start = cpu_snapshot()
+    samples = common.interleave(variants, rounds=args.rounds, steps=args.steps,
+                                warmup=args.warmup, pause=args.pause)
+    load_steps = others_cores(load_start, cpu_snapshot())
+    stats = {name: common.summarize(s, 1e3) for name, s in samples.items()}
+
+    rows = [[name, s["median"], s["min"], s["p25"], s["p75"], flops / s["min"] / 1e6, s["n"]]
+            for name, s in stats.items()]
+    common.print_table(["step (ms)", "median", "best", "p25", "p75", "GFLOP/s best", "steps"],
+                       rows)
+    if torch is None:
+        print(f"(torch {torch_note})")
+    print()
+
+    ratios = {}
+    floor = stats["numpy floor"]
+    ref = stats.get("torch")
+    rows = []
+    for name, s in stats.items():
+        if not (name == "minikeras" or name.startswith("mk:")):
+            continue
+        r = {"numpy_median": s["median"] / floor["median"], "numpy_best": s["min"] / floor["min"]}
+        r["meets_floor_target"] = r["numpy_median"] <= TARGET_VS_FLOOR
+        if ref is not None:
+            r["torch_median"] = s["median"] / ref["median"]
+            r["torch_best"] = s["min"] / ref["min"]
+            r["meets_torch_target"] = r["torch_median"] <= TARGET_VS_TORCH
+        ratios[name] = r
+        rows.append([name, r.get("torch_median"), r.get("torch_best"),
+                     None if ref is None else ("yes" if r["meets_torch_target"] else "NO"),
+                     r["numpy_median"], r["numpy_best"],
+                     "yes" if r["meets_floor_target"] else "NO"])
+    if ref is not None:
+        ratios["torch"] = {"numpy_median": ref["median"] / floor["median"],
+                           "numpy_best": ref["min"] / floor["min"]}
+        rows.append(["torch", None, None, None, ratios["torch"]["numpy_median"],
+                     ratios["torch"]["numpy_best"], None])
+    common.print_table(["ratio", "/torch med", "/torch best", f"<= {TARGET_VS_TORCH:g}x torch",
+                        "/numpy med", "/numpy best", f"<= {TARGET_VS_FLOOR:g}x floor"], rows)
+    print(f"Targets: minikeras no slower than PyTorch and at most {TARGET_VS_FLOOR}x the NumPy "
+          "floor, judged on the medians; the best steps show the uncontended cost.")
+    a, b = stats["minikeras"], stats["mk: no source line"]
+    print(f"Source-line capture costs {a['median'] - b['median']:.2f} ms per step (median), "
+          f"{a['min'] - b['min']:.2f} ms (best).")
+    if load_steps is not None:
+        print(f"Other processes kept {load_steps:.2f} cores busy on average while the steps "
+              "were timed.")
+
+    fit = None
+    if args.fit_rounds > 0:
+        print()
+        fx, fy = make_data(BATCH * FIT_BATCHES, seed=2)
+        _, fit_epoch, steps, step_sums = fit_callables(weights, fx, fy)
+        load_start = cpu_snapshot()
+        fit_samples = common.interleave({"fit, 1 epoch": fit_epoch, "train_on_batch": steps},
+                                        rounds=args.fit_rounds, steps=1, warmup=1,
+                                        pause=args.pause)
+        load_fit = others_cores(load_start, cpu_snapshot())
+        # The warm-up ran `steps` once too: keep only the timed rounds' sums of step times.
+        timed_sums = step_sums[-len(fit_samples["train_on_batch"]):]
+        fit_stats = {"fit, 1 epoch": common.summarize(fit_samples["fit, 1 epoch"], 1e3),
+                     f"sum of {FIT_BATCHES} train_on_batch": common.summarize(timed_sums, 1e3)}
+        per_step = a["median"] * FIT_BATCHES
+        rows = [[name, s["median"], s["min"], s["p25"], s["p75"], s["n"]]
+                for name, s in fit_stats.items()]
+        rows.append([f"{FIT_BATCHES} x median step (part 1)", per_step, a["min"] * FIT_BATCHES,
+                     None, None, None])
+        common.print_table([f"epoch of {FIT_BATCHES} (ms)", "median", "best", "p25", "p75",
+                            "epochs"], rows)
+        f_s, s_s = fit_stats.values()
+        fit = {"stats": fit_stats,
+               "ratio_median": f_s["median"] / s_s["median"],
+               "ratio_best": f_s["min"] / s_s["min"],
+               "others_cores": load_fit,
+               "samples_ms": {"fit, 1 epoch": [v * 1e3 for v in fit_samples["fit, 1 epoch"]],
+                              "train_on_batch sums": [v * 1e3 for v in timed_sums]}}
+        fit["meets_target"] = fit["ratio_median"] <= TARGET_FIT
+        print(f"fit / steps: {fit['ratio_median']:.3f} (medians), {fit['ratio_best']:.3f} "
+              f"(bests); target <= {TARGET_FIT} ({(TARGET_FIT - 1) * 100:.0f}% added): "
+              f"{'yes' if fit['meets_target'] else 'NO'}"
+              + ("" if load_fit is None else f"; others kept {load_fit:.2f} cores busy"))
+
+    try:
+        end_load = [round(v, 2) for v in os.getloadavg()]
+        print(f"Load average at the end: {end_load} (the machine is shared; compare ratios and "
+              "best steps rather than absolute medians).")
+    except OSError:
+        pass
+
+    profile = None
+    if args.profile:
+        print()
+        print(f"cProfile of {args.profile} minikeras train_on_batch steps, by own time:")
+        profile = profile_steps(args.profile, weights, x, y)
+        print(profile)
+
+    if args.json:
+        common.write_json(args.json, {
+            "benchmark": "W1 MLP step",
+            "workload": f"MLP {'-'.join(map(str, SIZES))} ReLU, sparse softmax CE of logits, "
+                        f"batch {BATCH}, float32, SGD lr {LR}; forward + backward + update",
+            "unit": "milliseconds per step",
+            "mflop_per_step": flops / 1e6,
+            "config": vars(args),
+            "environment": env,
+            "threadpools": pools,
+            "check": {"rel_error_vs_floor": {row[0]: dict(zip(names, row[1:]))
+                                             for row in check_rows},
+                      "worst": worst, "one_step_worst": step_err, "gradient_dtypes": dtypes},
+            "targets": {"vs_torch": TARGET_VS_TORCH, "vs_floor": TARGET_VS_FLOOR,
+                        "fit": TARGET_FIT},
+            "stats": stats,
+            "ratios": ratios,
+            "others_cores": load_steps,
+            "fit": fit,
+            "profile": profile,
+            "samples_ms": {k: [v * 1e3 for v in s] for k, s in samples.items()},
+        })
+        print(f"Wrote {args.json}")
+    del limiter  # the BLAS limit holds until here
+
+
+if __name__ == "__main__":
+    main()
