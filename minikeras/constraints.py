@@ -12,9 +12,8 @@ one norm per output unit: the norm of its incoming weights; for a Conv2D kernel
 where ``desired`` is the norm the slice should have. The ε keeps an all-zero slice at zero
 instead of dividing by zero; it also shrinks every slice very slightly, as in Keras.
 """
-import difflib
-import re
 
+from . import naming
 from . import backend, ops
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm",
@@ -114,40 +113,17 @@ max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNo
 
 # --------------------------------------------------------------------------- names
 _CLASSES = [Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm]
-_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
-_BY_NAME.update({re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower(): cls for cls in _CLASSES})
-
-
-def _class_for(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    close = difflib.get_close_matches(name, _BY_NAME, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown constraint {name!r}.{hint} Valid names: "
-                     f"{', '.join(sorted(_BY_NAME))}.")
+_BY_NAME = naming.name_table(_CLASSES)
 
 
 def serialize(constraint):
     """The constraint as a JSON-ready dict, in the form of Keras's saved files."""
-    if constraint is None:
-        return None
-    if not hasattr(constraint, "get_config"):
-        raise ValueError(f"Cannot serialize the constraint {constraint!r}: it has no get_config().")
-    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config(), "registered_name": None}
+    return naming.serialize("constraint", "keras.constraints", constraint)
 
 
 def deserialize(config, custom_objects=None):
     """A constraint from a name (with its defaults) or a config dict."""
-    if isinstance(config, str):
-        return _class_for(config, custom_objects)()
-    if isinstance(config, dict) and "class_name" in config:
-        cls = _class_for(config["class_name"], custom_objects)
-        return cls.from_config(dict(config.get("config") or {}))
-    raise ValueError(f"Cannot deserialize a constraint from {config!r}: expected a name or a "
-                     "dict with 'class_name' and 'config'.")
+    return naming.deserialize("constraint", config, _BY_NAME, custom_objects)
 
 
 def get(identifier):

@@ -17,13 +17,12 @@ instance start equal); ``seed=None`` draws one seed when the initializer is made
 Python's ``random``, which ``minikeras.utils.set_random_seed`` seeds), so an unseeded instance
 also repeats its values, as in Keras 3; a ``SeedGenerator`` advances on every call.
 """
-import difflib
 import math
 import random as _python_random
-import re
 
 import numpy as np
 
+from . import naming
 from . import backend, ops
 from . import random as _random
 from .tensor import Tensor
@@ -370,14 +369,9 @@ _CLASSES = [Zeros, Ones, Constant, Identity, RandomNormal, RandomUniform, Trunca
             LecunNormal, Orthogonal]
 
 
-def _snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
-_BY_NAME.update({_snake(cls.__name__): cls for cls in _CLASSES})
-_BY_NAME.update({"uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones,
-                 "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity})
+_BY_NAME = naming.name_table(_CLASSES, {
+    "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones,
+    "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity})
 
 # snake_case aliases as module attributes, as keras.initializers has them
 zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
@@ -387,37 +381,14 @@ glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
 he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunUniform, LecunNormal
 
 
-def _class_for(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    close = difflib.get_close_matches(name, _BY_NAME, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown initializer {name!r}.{hint} Valid names: "
-                     f"{', '.join(sorted(_BY_NAME))}.")
-
-
 def serialize(initializer):
     """The initializer as a JSON-ready dict, in the form of Keras's saved files."""
-    if initializer is None:
-        return None
-    if not hasattr(initializer, "get_config"):
-        raise ValueError(f"Cannot serialize the initializer {initializer!r}: it has no "
-                         "get_config().")
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    return naming.serialize("initializer", "keras.initializers", initializer)
 
 
 def deserialize(config, custom_objects=None):
     """An initializer from a name or a ``{"class_name": ..., "config": {...}}`` dict."""
-    if isinstance(config, str):
-        return _class_for(config, custom_objects)()
-    if isinstance(config, dict) and "class_name" in config:
-        cls = _class_for(config["class_name"], custom_objects)
-        return cls.from_config(dict(config.get("config") or {}))
-    raise ValueError(f"Cannot deserialize an initializer from {config!r}: expected a name or a "
-                     "dict with 'class_name' and 'config'.")
+    return naming.deserialize("initializer", config, _BY_NAME, custom_objects)
 
 
 def get(identifier):

@@ -11,10 +11,9 @@ so the tape differentiates it like the rest of the loss:
 
 Note that Keras's L2 has no ½: ``L2(0.01)`` adds 0.01·Σw².
 """
-import difflib
 import math
-import re
 
+from . import naming
 from . import ops
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
@@ -143,41 +142,17 @@ l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 
 # --------------------------------------------------------------------------- names
 _CLASSES = [Regularizer, L1, L2, L1L2, OrthogonalRegularizer]
-_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
-_BY_NAME.update({re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower(): cls for cls in _CLASSES})
-
-
-def _class_for(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    close = difflib.get_close_matches(name, _BY_NAME, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown regularizer {name!r}.{hint} Valid names: "
-                     f"{', '.join(sorted(_BY_NAME))}.")
+_BY_NAME = naming.name_table(_CLASSES)
 
 
 def serialize(regularizer):
     """The regularizer as a JSON-ready dict, in the form of Keras's saved files."""
-    if regularizer is None:
-        return None
-    if not hasattr(regularizer, "get_config"):
-        raise ValueError(f"Cannot serialize the regularizer {regularizer!r}: it has no "
-                         "get_config().")
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    return naming.serialize("regularizer", "keras.regularizers", regularizer)
 
 
 def deserialize(config, custom_objects=None):
     """A regularizer from a name (with its default factor) or a config dict."""
-    if isinstance(config, str):
-        return _class_for(config, custom_objects)()
-    if isinstance(config, dict) and "class_name" in config:
-        cls = _class_for(config["class_name"], custom_objects)
-        return cls.from_config(dict(config.get("config") or {}))
-    raise ValueError(f"Cannot deserialize a regularizer from {config!r}: expected a name or a "
-                     "dict with 'class_name' and 'config'.")
+    return naming.deserialize("regularizer", config, _BY_NAME, custom_objects)
 
 
 def get(identifier):
