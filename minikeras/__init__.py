@@ -2,7 +2,7 @@
 
 ``import minikeras as keras`` and the Keras code of a course runs here; every line that
 runs, from ``model.fit`` down to the kernel, is in this package. Start reading at
-``tensor.py`` (what a tensor is), ``autograd.py`` (the tape) and ``ops/`` (the math), then
+``tensor.py`` (what a tensor is), ``autograd/`` (the tape) and ``ops/`` (the math), then
 ``layers/`` and ``models/`` (the Keras API on top).
 """
 __version__ = "0.1.0"

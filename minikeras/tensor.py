@@ -17,7 +17,7 @@ import numpy as np
 from . import backend
 
 _ops = None  # the module minikeras.ops, set by minikeras/ops/__init__.py
-backward_function = None  # minikeras.autograd.backward, set by minikeras/autograd.py
+backward_function = None  # minikeras.autograd.backward, set by minikeras/autograd/__init__.py
 
 
 def _default_dtype(data):

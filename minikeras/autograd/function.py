@@ -1,0 +1,283 @@
+"""Recording: the switches (``state``, ``no_grad``), the ``Function`` base class (an op, and
+once recorded a node of the graph) and how a call becomes a node (``Function._record``)."""
+import contextlib
+import itertools
+import os
+import sys
+import weakref
+
+from .. import backend
+from ..tensor import Tensor
+
+# minikeras/ (this file is minikeras/autograd/function.py)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+class _State:
+    """The recording switches, in one place."""
+    grad_enabled = True       # False inside no_grad()
+    tapes = []                # the GradientTapes whose `with` block is open, innermost last
+    record_source = True      # capture the caller's file and line for every node
+
+
+state = _State()
+_sequence = itertools.count()
+_weakref = weakref.ref
+_ONE_NEEDS_GRAD = (True,)
+
+
+# ------------------------------------------------------------------------------- contexts
+@contextlib.contextmanager
+def no_grad():
+    """Run the block without recording anything on the tape (inference, weight updates).
+
+    Usable as ``with minikeras.no_grad():`` or as a decorator.
+    """
+    previous = state.grad_enabled
+    state.grad_enabled = False
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Turn recording back on inside a ``no_grad`` block."""
+    previous = state.grad_enabled
+    state.grad_enabled = True
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+def is_grad_enabled():
+    return state.grad_enabled
+
+
+_inside_package = {}  # code object -> True if it belongs to minikeras (a cache)
+
+
+def _caller():
+    """(file, line, function) of the first frame outside the minikeras package."""
+    f = sys._getframe(3)  # skip _caller, _record and Function.__call__
+    inside = _inside_package
+    while f is not None:
+        code = f.f_code
+        flag = inside.get(code)
+        if flag is None:
+            flag = inside[code] = code.co_filename.startswith(_PACKAGE_DIR)
+        if not flag:
+            return (code.co_filename, f.f_lineno, code.co_name)
+        f = f.f_back
+    return None
+
+
+# ------------------------------------------------------------------------------- Function
+class Function:
+    """One differentiable operation, and, once recorded, one node of the graph.
+
+    A subclass writes the math twice, side by side:
+
+    * ``forward(self, *arrays)`` gets the inputs as backend arrays and returns the output
+      array (a tuple of arrays when ``n_outputs > 1``). It may keep on ``self`` what the
+      backward needs (a mask, an argmax).
+    * ``backward(self, *grads)`` gets dL/d(output) as Tensors and returns dL/d(input) for
+      every input, as Tensors (or None where an input needs none), computed **with ops** so
+      the backward pass can itself be recorded. ``self.inputs`` are the input Tensors and
+      ``self.output()`` is the output Tensor.
+
+    Op parameters (an axis, a slope) go to ``__init__``; ops are called as
+    ``Sum(axis=0)(x)``. What ``forward`` keeps on ``self`` must be plain arrays, never
+    Tensors: a node reaches other nodes only through ``inputs``, which ``release()`` drops. Every subclass is listed in :data:`REGISTRY`, which the test suite
+    uses to make sure each op has a gradient check.
+
+    Attributes of a recorded node, for inspection: ``inputs``, ``outputs`` (weak
+    references), ``seq`` (its place in recording order), ``where`` (file, line, function of
+    the user code that called it), ``needs_grad`` (which inputs want a gradient).
+    """
+
+    n_outputs = 1
+    differentiable = True
+    inputs = None
+    outputs = ()
+    needs_grad = ()
+    seq = -1
+    where = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        REGISTRY[cls.__name__] = cls
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"{type(self).__name__} has no backward: it is not differentiable")
+
+    def __call__(self, *args):
+        inputs = args
+        for a in args:
+            if not isinstance(a, Tensor):
+                inputs = _as_tensors(args, type(self).__name__)
+                break
+        n = len(inputs)
+        try:
+            if n == 1:
+                out = self.forward(inputs[0].data)
+            elif n == 2:
+                out = self.forward(inputs[0].data, inputs[1].data)
+            else:
+                out = self.forward(*[t.data for t in inputs])
+        except OpError:
+            raise
+        except ValueError as e:
+            raise OpError(self.explain(inputs, e)) from None
+        if self.n_outputs == 1:
+            result = Tensor._wrap(out)
+        else:
+            result = tuple([Tensor._wrap(o) for o in out])
+        if state.grad_enabled and self.differentiable:
+            for t in inputs:
+                if t.requires_grad:
+                    self._record(inputs, result)
+                    break
+        return result
+
+    def _record(self, inputs, result):
+        """Make this Function a node of the graph: keep what backward needs and link the
+        outputs to it."""
+        self.inputs = inputs
+        n = len(inputs)
+        if n == 1:
+            self.needs_grad = _ONE_NEEDS_GRAD
+        elif n == 2:
+            self.needs_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
+        else:
+            self.needs_grad = tuple([t.requires_grad for t in inputs])
+        self.seq = next(_sequence)
+        if state.record_source:
+            self.where = _caller()
+        if self.n_outputs == 1:
+            if result.data.dtype.kind in "fc":
+                result.requires_grad = True
+                result._node = self
+            self.outputs = (_weakref(result),)
+        else:
+            for o in result:
+                if o.data.dtype.kind in "fc":
+                    o.requires_grad = True
+                    o._node = self
+            self.outputs = tuple([_weakref(o) for o in result])
+        if state.tapes:
+            for tape in state.tapes:
+                tape._nodes.append(self)
+
+    def explain(self, inputs, error):
+        """The message for a ValueError raised by ``forward`` (usually shapes that do not
+        fit): the op, what it got, and NumPy's words. Ops may override it."""
+        if "broadcast" in str(error) and len(inputs) >= 2:
+            shapes = " and ".join(str(t.shape) for t in inputs)
+            return (f"ops.{self.op_name()}: cannot broadcast shapes {shapes} together. "
+                    "Broadcasting compares shapes from the last axis; each pair of sizes must "
+                    "be equal or one of them 1.")
+        shapes = ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
+        return f"ops.{self.op_name()}: {error} (inputs: {shapes})"
+
+    def op_name(self):
+        """The public name of the op in messages (``ops.<name>``); the snake_case class
+        name unless the class sets ``public_name``."""
+        return getattr(self, "public_name", None) or _snake(self.name)
+
+    # ---------------------------------------------------------------- for backward methods
+    def output(self, i=0):
+        """The i-th output Tensor (alive whenever this node's backward runs)."""
+        return self.outputs[i]()
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def freed(self):
+        """True once a backward walk without retain_graph/persistent released this node."""
+        return self.inputs is None and self.seq >= 0
+
+    def release(self):
+        """Let go of the input tensors after a walk, so the graph behind this node can be
+        freed. (Ops keep only arrays on ``self``, never Tensors, so this is enough.)"""
+        self.inputs = None
+
+    def location(self):
+        """``"file.py:12"`` of the user code that called this op, or ``"?"``."""
+        if not self.where:
+            return "?"
+        return f"{os.path.basename(self.where[0])}:{self.where[1]}"
+
+    def source_line(self):
+        """The text of the line that called this op, when the file can be read."""
+        if not self.where:
+            return ""
+        import linecache
+        return linecache.getline(self.where[0], self.where[1]).strip()
+
+    def describe(self):
+        return f"{self.name} at {self.location()}"
+
+    def __repr__(self):
+        if self.seq < 0:
+            return f"<{self.name} (not recorded)>"
+        if self.inputs is None:
+            return f"<{self.name} #{self.seq} at {self.location()} (freed)>"
+        ins = ", ".join(f"{t.shape} {t.dtype}" for t in self.inputs)
+        return f"<{self.name} #{self.seq} at {self.location()} inputs=[{ins}]>"
+
+
+class OpError(ValueError):
+    """A ValueError raised by an op about its inputs; its message names the op."""
+
+
+#: Every Function subclass by class name (filled by ``__init_subclass__``).
+REGISTRY = {}
+
+
+def _as_tensors(args, opname):
+    """The arguments of an op as Tensors. Scalars take the dtype of the tensors they meet
+    (``x * 2.0`` stays float32), as Python numbers do in NumPy and Keras."""
+    like = None
+    for a in args:
+        if isinstance(a, Tensor):
+            like = a.data.dtype
+            break
+    int_meets_float = like is not None and like.kind in "iub" and any(
+        isinstance(a, float) for a in args)
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            if int_meets_float and a.data.dtype.kind in "iub":
+                a = Tensor._wrap(a.data.astype(backend.floatx()))  # int * 0.5 -> floatx
+            out.append(a)
+        elif isinstance(a, (float, int, bool)) and not isinstance(a, type(None)):
+            out.append(Tensor._wrap(_scalar(a, like)))
+        else:
+            if backend.is_foreign_array(a):
+                raise backend.device_mismatch(a, f"ops.{_snake(opname)}")
+            out.append(Tensor(a))
+    return tuple(out)
+
+
+def _scalar(value, like):
+    xp = backend.xp
+    if like is None:
+        return xp.asarray(value, dtype=backend.floatx() if isinstance(value, float) else
+                          ("bool" if isinstance(value, bool) else "int32"))
+    if like.kind in "iub" and isinstance(value, float):
+        return xp.asarray(value, dtype=backend.floatx())
+    if like.kind == "b" and not isinstance(value, bool):
+        return xp.asarray(value, dtype="int32")
+    return xp.asarray(value, dtype=like)
+
+
+def _snake(name):
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
