@@ -274,7 +274,7 @@ def test_early_stopping_restores_best_weights():
     model = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
     model.compile(keras.optimizers.SGD(0.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     stop = keras.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
-    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop])
+    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop], shuffle=False)
     assert len(history.history["loss"]) == 2  # no improvement with lr 0: stop after patience
 
 

@@ -140,6 +140,8 @@ class GeneratorBatches:
 
     def epoch(self):
         if self.kind == "sequence":
+            if hasattr(self.source, "on_epoch_begin"):
+                self.source.on_epoch_begin()
             for i in range(self.steps):
                 yield unpack(self.source[i])
             if hasattr(self.source, "on_epoch_end"):
