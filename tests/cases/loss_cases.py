@@ -1,4 +1,4 @@
-"""Cases for minikeras/losses.py: its fused Functions (SigmoidCrossEntropy,
+"""Cases for minikeras/losses/: its fused Functions (SigmoidCrossEntropy,
 SoftmaxCrossEntropy, SparseSoftmaxCrossEntropy) and every loss function, each against an
 independent NumPy reference. tests/test_losses.py reuses ``SPECS`` (how to draw labels and
 predictions for a loss, and its NumPy reference) for the reductions and sample weights.

@@ -1,0 +1,88 @@
+"""The fused Functions behind the cross-entropies of logits (``from_logits=True``):
+:class:`SigmoidCrossEntropy`, :class:`SoftmaxCrossEntropy` and
+:class:`SparseSoftmaxCrossEntropy`, each one numerically stable op. Their forward never
+computes ``exp`` of a large number and their backward is the short closed form
+(``softmax - onehot``, ``sigmoid - target``). Like every Function they register
+themselves in :data:`minikeras.autograd.REGISTRY` by class name."""
+from .. import backend, ops
+from ..autograd import Function
+from ..ops.core import unbroadcast
+
+
+class SigmoidCrossEntropy(Function):
+    """Binary cross-entropy of logits, elementwise: for logits x and targets z,
+
+        loss = -z·log σ(x) - (1 - z)·log(1 - σ(x)) = max(x, 0) - x·z + log(1 + e^(-|x|)),
+
+    the second form never overflows (e^(-|x|) <= 1).   dloss/dx = σ(x) - z,
+    dloss/dz = -x.
+    """
+
+    def forward(self, x, z):
+        xp = backend.xp
+        return xp.maximum(x, 0) - x * z + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, g):
+        x, z = self.inputs
+        nx, nz = self.needs_grad
+        gx = unbroadcast(g * (ops.sigmoid(x) - z), x) if nx else None
+        gz = unbroadcast(-g * x, z) if nz else None
+        return gx, gz
+
+
+class SoftmaxCrossEntropy(Function):
+    """Categorical cross-entropy of logits x against target probabilities t (same shape):
+
+        loss = -Σ t·log_softmax(x)   along ``axis`` (that axis disappears),
+
+    with log_softmax computed after subtracting the maximum (no overflow).
+    dloss/dx = softmax(x)·Σt - t  (= softmax - onehot for one-hot or smoothed labels, whose
+    sum is 1);  dloss/dt = -log_softmax(x).
+    """
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x, t):
+        xp = backend.xp
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        log_p = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        return -(t * log_p).sum(axis=self.axis)
+
+    def backward(self, g):
+        x, t = self.inputs
+        nx, nt = self.needs_grad
+        g = ops.expand_dims(g, self.axis)
+        gx = gt = None
+        if nx:
+            total = ops.sum(t, axis=self.axis, keepdims=True)
+            gx = g * (ops.softmax(x, axis=self.axis) * total - t)
+        if nt:
+            gt = -g * ops.log_softmax(x, axis=self.axis)
+        return gx, gt
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """Cross-entropy of logits x against integer class indices k (x without ``axis``):
+
+        loss = -log_softmax(x)[k] = log Σ eˣ - x[k]   (pick the true class),
+
+    computed after subtracting the maximum (no overflow), without building a one-hot.
+    dloss/dx = softmax(x) - onehot(k). The labels get no gradient.
+    """
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x, labels):
+        xp = backend.xp
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        lse = xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        picked = xp.take_along_axis(shifted, xp.expand_dims(labels, self.axis), axis=self.axis)
+        return (lse - picked).squeeze(axis=self.axis)
+
+    def backward(self, g):
+        x, labels = self.inputs
+        onehot = ops.one_hot(labels, x.shape[self.axis], axis=self.axis, dtype=x.dtype)
+        return ops.expand_dims(g, self.axis) * (ops.softmax(x, axis=self.axis) - onehot), None
+
