@@ -355,7 +355,10 @@ def test_auc_against_a_riemann_sum_over_the_thresholds(curve, method, data):
         expected = _ref_pr_auc_interpolated(counts)
     else:
         expected = _ref_auc(counts, curve, method)
-    assert _result(m) == pytest.approx(expected, rel=1e-4, abs=1e-5)
+    # Davis-Goadrich terms cancel (tp differences against intercept·log ratio): with the
+    # counts kept in float32, as Keras keeps them, the sum loses about 1e-5 absolute.
+    tolerance = 1e-4 if (curve, method) == ("PR", "interpolation") else 1e-5
+    assert _result(m) == pytest.approx(expected, rel=1e-4, abs=tolerance)
     for key in ("tp", "fp", "tn", "fn"):
         name = {"tp": "true_positives", "fp": "false_positives", "tn": "true_negatives",
                 "fn": "false_negatives"}[key]
