@@ -24,12 +24,18 @@ A second part times model.fit for one epoch of 20 batches (batch 128, shuffle=Tr
 verbose=0) against the sum of 20 train_on_batch steps over the same samples, interleaved
 in the same run: what the loop of fit adds per epoch.
 
+Steps in blocks during which the threads of this process waited for a CPU less than 5% of
+the time (read from /proc/self/task/*/schedstat in the pauses) count as quiet; their median
+is reported next to the plain median, and the verdicts use it when there are enough.
+
 Targets (docs: cpu-performance.md, W1): minikeras no slower than PyTorch, within 1.15x of
 the NumPy floor, and fit adds at most 5% to the steps it runs.
 
 Run from the repository root:  python benchmarks/bench_mlp_step.py [--rounds 10] [--threads 2]
 """
 import argparse
+import itertools
+import math
 import os
 import sys
 import time
@@ -61,12 +67,12 @@ for p in (ROOT, HERE):  # measure the minikeras of this checkout; find common.py
     if p not in sys.path:
         sys.path.insert(0, p)
 
-import numpy as np  # noqa: E402
+import common
+import numpy as np
 
-import common  # noqa: E402
-import minikeras  # noqa: E402
-import minikeras as keras  # noqa: E402
-from minikeras import autograd  # noqa: E402
+import minikeras
+import minikeras as keras
+from minikeras import autograd
 
 SIZES = (784, 512, 512, 10)
 BATCH = 128
@@ -81,7 +87,7 @@ PARAM_NAMES = ("W0", "b0", "W1", "b1", "W2", "b2")
 
 def step_flops():
     """Multiply-adds x 2 of one step: forward, dW of every layer, dX of all but the first."""
-    pairs = list(zip(SIZES[:-1], SIZES[1:]))
+    pairs = list(itertools.pairwise(SIZES))
     forward = sum(2 * BATCH * i * o for i, o in pairs)
     d_input = sum(2 * BATCH * i * o for i, o in pairs[1:])
     return 2 * forward + d_input
@@ -93,7 +99,7 @@ def make_weights(seed=0):
     wrong bias gradient cannot hide behind zeros. All float32."""
     rng = np.random.default_rng(seed)
     weights = []
-    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+    for fan_in, fan_out in itertools.pairwise(SIZES):
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
         weights.append(rng.uniform(-0.05, 0.05, fan_out).astype(np.float32))
@@ -276,7 +282,8 @@ def rel_error(a, ref):
 
 def check_agreement(torch, weights, x, y):
     """Loss and gradients of every variant against the floor, from the same weights and
-    data. Returns the table rows and the worst error."""
+    data. Returns the variant names, {tensor: {variant: error}}, the worst error and the
+    gradient dtypes of each variant."""
     floor = NumpyMLP(weights, x, y)
     ref_loss = floor.forward_backward()
     ref = [ref_loss] + [g.copy() for g in floor.grads]
@@ -293,17 +300,12 @@ def check_agreement(torch, weights, x, y):
     if torch is not None:
         loss, grads = torch_loss_and_grads(torch, build_torch(torch, weights), x, y)
         results["torch"] = [loss] + grads
-    names = ("loss",) + PARAM_NAMES
-    rows, worst = [], 0.0
-    for i, name in enumerate(names):
-        row = [name]
-        for got in results.values():
-            err = rel_error(got[i], ref[i])
-            worst = max(worst, err)
-            row.append(f"{err:.1e}")
-        rows.append(row)
+    errors = {}
+    for i, name in enumerate(("loss",) + PARAM_NAMES):
+        errors[name] = {variant: rel_error(got[i], ref[i]) for variant, got in results.items()}
+    worst = max(max(row.values()) for row in errors.values())
     dtypes = {k: sorted({str(np.asarray(g).dtype) for g in v[1:]}) for k, v in results.items()}
-    return list(results), rows, worst, dtypes
+    return list(results), errors, worst, dtypes
 
 
 def check_one_step(model, weights, x, y):
@@ -367,6 +369,139 @@ def others_cores(start, end):
     return max(0.0, ((end[1] - start[1]) - (end[2] - start[2])) / (end[0] - start[0]))
 
 
+# --------------------------------------------------------------------------- quiet blocks
+QUIET_WAIT = 0.05           # a block is quiet when this process waited for a CPU < 5% of it
+MIN_QUIET = 10              # steps per variant needed before the quiet medians are used
+
+
+def runqueue_wait_ns():
+    """Nanoseconds the threads of this process have spent runnable but waiting for a CPU
+    (the second field of /proc/self/task/*/schedstat), or None where it cannot be read."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    total = 0
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
+    return total
+
+
+class _BlockWatch:
+    """Stands in for the ``time`` module of common.py during ``common.interleave``: its
+    ``sleep`` (the pause before every block) also reads the run-queue wait of this process,
+    once before the pause (the end of the previous block) and once after it (the start of
+    the next), so each block gets the fraction of its time that our threads spent waiting
+    for a CPU. Both reads happen outside the timed steps."""
+
+    perf_counter = staticmethod(time.perf_counter)
+
+    def __init__(self):
+        self.marks = []
+
+    def mark(self):
+        self.marks.append((time.perf_counter(), runqueue_wait_ns()))
+
+    def sleep(self, seconds):
+        self.mark()
+        time.sleep(seconds)
+        self.mark()
+
+    def block_waits(self):
+        """The wait fraction of each block, in the order the blocks ran (None if unknown)."""
+        starts, ends = self.marks[1:-1:2], self.marks[2::2]
+        out = []
+        for (t0, d0), (t1, d1) in zip(starts, ends):
+            ok = d0 is not None and d1 is not None and t1 > t0
+            out.append((d1 - d0) / 1e9 / (t1 - t0) if ok else None)
+        return out
+
+
+def timed(callables, rounds, steps, warmup, pause):
+    """common.interleave, plus the run-queue wait fraction of the block of every sample.
+    Returns ({name: [seconds]}, {name: [wait fraction or None]}), in the same order."""
+    watch = _BlockWatch()
+    saved = common.time
+    common.time = watch
+    try:
+        samples = common.interleave(callables, rounds=rounds, steps=steps, warmup=warmup,
+                                    pause=pause)
+    finally:
+        common.time = saved
+    watch.mark()
+    waits = watch.block_waits()
+    names = list(callables)
+    per_sample = {name: [] for name in names}
+    k = 0
+    for r in range(rounds):  # the block order of common.interleave: rotated each round
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            per_sample[name] += [waits[k] if k < len(waits) else None] * steps
+            k += 1
+    return samples, per_sample
+
+
+def summarize(values, waits, scale=1e3):
+    """common.summarize, plus the median over the steps of quiet blocks ("quiet"), their
+    number ("n_quiet") and the mean wait fraction of all blocks ("wait")."""
+    s = common.summarize(values, scale)
+    quiet = sorted(v * scale for v, w in zip(values, waits) if w is not None and w < QUIET_WAIT)
+    known = [w for w in waits if w is not None]
+    s["quiet"] = common.percentile(quiet, 50)
+    s["n_quiet"] = len(quiet)
+    s["wait"] = sum(known) / len(known) if known else None
+    return s
+
+
+# --------------------------------------------------------------------------- reporting
+BASIS_WORDS = {"median": "medians (too few quiet steps for the quiet medians)",
+               "quiet": "quiet medians"}
+
+
+def judging_basis(stats, min_quiet):
+    """"quiet" when every one of ``stats`` has at least ``min_quiet`` quiet steps, else
+    "median"."""
+    return "quiet" if all(s["n_quiet"] >= min_quiet for s in stats) else "median"
+
+
+def ratio_set(s, ref, prefix):
+    """s / ref from the medians, the quiet medians and the bests."""
+    return {f"{prefix}_median": s["median"] / ref["median"],
+            f"{prefix}_quiet": s["quiet"] / ref["quiet"],
+            f"{prefix}_best": s["min"] / ref["min"]}
+
+
+def verdict(ok, doubtful=False):
+    """"yes" or "NO"; with a "?" when it rests on the medians of a busy run."""
+    return ("yes" if ok else "NO") + ("?" if doubtful else "")
+
+
+def busy(stats, basis):
+    """True when a verdict rests on plain medians while our threads often waited for a CPU."""
+    known = [s["wait"] for s in stats if s["wait"] is not None]
+    return basis == "median" and bool(known) and sum(known) / len(known) >= QUIET_WAIT
+
+
+DOUBT_NOTE = ("A '?' marks a verdict taken from the medians of a busy run: rerun at a quieter "
+              "moment, with more --rounds, or with --threads 1.")
+
+
+def load_line(others, stats):
+    """One line on how disturbed a timed part was."""
+    parts = []
+    if others is not None:
+        parts.append(f"other processes kept {others:.2f} cores busy on average")
+    known = [s["wait"] for s in stats if s["wait"] is not None]
+    if known:
+        parts.append(f"our threads waited for a CPU {100 * sum(known) / len(known):.1f}% of the "
+                     f"time (blocks under {100 * QUIET_WAIT:.0f}% count as quiet)")
+    return ("While timing: " + "; ".join(parts) + ".") if parts else ""
+
+
 # --------------------------------------------------------------------------- main
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -419,7 +554,7 @@ def import_torch(skip, threads):
         return None, "skipped (--no-torch)"
     try:
         import torch
-    except Exception as e:  # ImportError, or a broken install
+    except Exception as e:  # noqa: BLE001  (ImportError, or a broken install)
         return None, (f"not available ({type(e).__name__}: {e}); "
                       "install with: pip install torch==2.13.0")
     torch.set_num_threads(threads)
@@ -472,8 +607,10 @@ def main(argv=None):
           f"{args.warmup} warm-up steps, {args.pause}s pause between blocks")
 
     # Every variant must compute the same loss and gradients before its time means anything.
-    names, check_rows, worst, dtypes = check_agreement(torch, weights, x, y)
-    common.print_table(["rel. error vs floor"] + names, check_rows)
+    names, errors, worst, dtypes = check_agreement(torch, weights, x, y)
+    common.print_table(["rel. error vs floor"] + names,
+                       [[tensor] + [f"{row[n]:.1e}" for n in names]
+                        for tensor, row in errors.items()])
     if worst >= TOLERANCE:
         sys.exit(f"Disagreement: worst norm-wise relative error {worst:.1e} >= {TOLERANCE:.0e}; "
                  "not timing.")
@@ -497,52 +634,53 @@ def main(argv=None):
     variants["numpy floor"] = NumpyMLP(weights, x, y).step
 
     load_start = cpu_snapshot()
-    samples = common.interleave(variants, rounds=args.rounds, steps=args.steps,
-                                warmup=args.warmup, pause=args.pause)
+    samples, waits = timed(variants, args.rounds, args.steps, args.warmup, args.pause)
     load_steps = others_cores(load_start, cpu_snapshot())
-    stats = {name: common.summarize(s, 1e3) for name, s in samples.items()}
+    stats = {name: summarize(samples[name], waits[name]) for name in samples}
 
-    rows = [[name, s["median"], s["min"], s["p25"], s["p75"], flops / s["min"] / 1e6, s["n"]]
-            for name, s in stats.items()]
-    common.print_table(["step (ms)", "median", "best", "p25", "p75", "GFLOP/s best", "steps"],
-                       rows)
+    rows = [[name, s["median"], s["quiet"], s["min"], s["p25"], s["p75"],
+             flops / s["min"] / 1e6, f"{s['n_quiet']}/{s['n']}"] for name, s in stats.items()]
+    common.print_table(["step (ms)", "median", "quiet med", "best", "p25", "p75", "GFLOP/s best",
+                        "quiet/steps"], rows)
     if torch is None:
         print(f"(torch {torch_note})")
     print()
 
+    basis = judging_basis(stats.values(), MIN_QUIET)
+    doubtful = busy(stats.values(), basis)
     ratios = {}
     floor = stats["numpy floor"]
     ref = stats.get("torch")
     rows = []
     for name, s in stats.items():
-        if not (name == "minikeras" or name.startswith("mk:")):
+        if name == "numpy floor":
             continue
-        r = {"numpy_median": s["median"] / floor["median"], "numpy_best": s["min"] / floor["min"]}
-        r["meets_floor_target"] = r["numpy_median"] <= TARGET_VS_FLOOR
+        r = ratio_set(s, floor, "numpy")
+        if name == "torch":
+            ratios[name] = r
+            rows.append([name, None, None, None, None, r["numpy_median"], r["numpy_quiet"],
+                         r["numpy_best"], None])
+            continue
+        r["meets_floor_target"] = r[f"numpy_{basis}"] <= TARGET_VS_FLOOR
         if ref is not None:
-            r["torch_median"] = s["median"] / ref["median"]
-            r["torch_best"] = s["min"] / ref["min"]
-            r["meets_torch_target"] = r["torch_median"] <= TARGET_VS_TORCH
+            r.update(ratio_set(s, ref, "torch"))
+            r["meets_torch_target"] = r[f"torch_{basis}"] <= TARGET_VS_TORCH
         ratios[name] = r
-        rows.append([name, r.get("torch_median"), r.get("torch_best"),
-                     None if ref is None else ("yes" if r["meets_torch_target"] else "NO"),
-                     r["numpy_median"], r["numpy_best"],
-                     "yes" if r["meets_floor_target"] else "NO"])
-    if ref is not None:
-        ratios["torch"] = {"numpy_median": ref["median"] / floor["median"],
-                           "numpy_best": ref["min"] / floor["min"]}
-        rows.append(["torch", None, None, None, ratios["torch"]["numpy_median"],
-                     ratios["torch"]["numpy_best"], None])
-    common.print_table(["ratio", "/torch med", "/torch best", f"<= {TARGET_VS_TORCH:g}x torch",
-                        "/numpy med", "/numpy best", f"<= {TARGET_VS_FLOOR:g}x floor"], rows)
+        rows.append([name, r.get("torch_median"), r.get("torch_quiet"), r.get("torch_best"),
+                     None if ref is None else verdict(r["meets_torch_target"], doubtful),
+                     r["numpy_median"], r["numpy_quiet"], r["numpy_best"],
+                     verdict(r["meets_floor_target"], doubtful)])
+    common.print_table(["ratio", "/torch med", "quiet", "best", f"<= {TARGET_VS_TORCH:g}x torch",
+                        "/numpy med", "quiet", "best", f"<= {TARGET_VS_FLOOR:g}x floor"], rows)
     print(f"Targets: minikeras no slower than PyTorch and at most {TARGET_VS_FLOOR}x the NumPy "
-          "floor, judged on the medians; the best steps show the uncontended cost.")
+          f"floor, judged on the {BASIS_WORDS[basis]}. The best steps show the uncontended "
+          "cost.")
+    if doubtful:
+        print(DOUBT_NOTE)
     a, b = stats["minikeras"], stats["mk: no source line"]
     print(f"Source-line capture costs {a['median'] - b['median']:.2f} ms per step (median), "
           f"{a['min'] - b['min']:.2f} ms (best).")
-    if load_steps is not None:
-        print(f"Other processes kept {load_steps:.2f} cores busy on average while the steps "
-              "were timed.")
+    print(load_line(load_steps, stats.values()))
 
     fit = None
     if args.fit_rounds > 0:
@@ -550,33 +688,37 @@ def main(argv=None):
         fx, fy = make_data(BATCH * FIT_BATCHES, seed=2)
         _, fit_epoch, steps, step_sums = fit_callables(weights, fx, fy)
         load_start = cpu_snapshot()
-        fit_samples = common.interleave({"fit, 1 epoch": fit_epoch, "train_on_batch": steps},
-                                        rounds=args.fit_rounds, steps=1, warmup=1,
-                                        pause=args.pause)
+        fit_samples, fit_waits = timed({"fit": fit_epoch, "steps": steps}, args.fit_rounds,
+                                       1, 1, args.pause)
         load_fit = others_cores(load_start, cpu_snapshot())
         # The warm-up ran `steps` once too: keep only the timed rounds' sums of step times.
-        timed_sums = step_sums[-len(fit_samples["train_on_batch"]):]
-        fit_stats = {"fit, 1 epoch": common.summarize(fit_samples["fit, 1 epoch"], 1e3),
-                     f"sum of {FIT_BATCHES} train_on_batch": common.summarize(timed_sums, 1e3)}
-        per_step = a["median"] * FIT_BATCHES
-        rows = [[name, s["median"], s["min"], s["p25"], s["p75"], s["n"]]
-                for name, s in fit_stats.items()]
-        rows.append([f"{FIT_BATCHES} x median step (part 1)", per_step, a["min"] * FIT_BATCHES,
-                     None, None, None])
-        common.print_table([f"epoch of {FIT_BATCHES} (ms)", "median", "best", "p25", "p75",
-                            "epochs"], rows)
+        timed_sums = step_sums[-len(fit_samples["steps"]):]
+        fit_stats = {"fit, 1 epoch": summarize(fit_samples["fit"], fit_waits["fit"]),
+                     f"sum of {FIT_BATCHES} train_on_batch": summarize(timed_sums,
+                                                                      fit_waits["steps"])}
+        rows = [[name, s["median"], s["quiet"], s["min"], s["p25"], s["p75"],
+                 f"{s['n_quiet']}/{s['n']}"] for name, s in fit_stats.items()]
+        rows.append([f"{FIT_BATCHES} x step of part 1", a["median"] * FIT_BATCHES,
+                     a["quiet"] * FIT_BATCHES, a["min"] * FIT_BATCHES, None, None, None])
+        common.print_table([f"epoch of {FIT_BATCHES} (ms)", "median", "quiet med", "best", "p25",
+                            "p75", "quiet/epochs"], rows)
         f_s, s_s = fit_stats.values()
-        fit = {"stats": fit_stats,
-               "ratio_median": f_s["median"] / s_s["median"],
-               "ratio_best": f_s["min"] / s_s["min"],
+        fit_basis = judging_basis(fit_stats.values(), max(3, (args.fit_rounds + 1) // 2))
+        fit = {"stats": fit_stats, **ratio_set(f_s, s_s, "steps"), "judged_on": fit_basis,
                "others_cores": load_fit,
-               "samples_ms": {"fit, 1 epoch": [v * 1e3 for v in fit_samples["fit, 1 epoch"]],
+               "samples_ms": {"fit, 1 epoch": [v * 1e3 for v in fit_samples["fit"]],
                               "train_on_batch sums": [v * 1e3 for v in timed_sums]}}
-        fit["meets_target"] = fit["ratio_median"] <= TARGET_FIT
-        print(f"fit / steps: {fit['ratio_median']:.3f} (medians), {fit['ratio_best']:.3f} "
-              f"(bests); target <= {TARGET_FIT} ({(TARGET_FIT - 1) * 100:.0f}% added): "
-              f"{'yes' if fit['meets_target'] else 'NO'}"
-              + ("" if load_fit is None else f"; others kept {load_fit:.2f} cores busy"))
+        fit["meets_target"] = fit[f"steps_{fit_basis}"] <= TARGET_FIT
+        fit_doubtful = fit["verdict_doubtful"] = busy(fit_stats.values(), fit_basis)
+        q = fit["steps_quiet"]
+        print(f"fit / steps: {fit['steps_median']:.3f} (medians), "
+              f"{'-' if math.isnan(q) else f'{q:.3f}'} (quiet medians), "
+              f"{fit['steps_best']:.3f} (bests). Target <= {TARGET_FIT} "
+              f"(fit adds at most {(TARGET_FIT - 1) * 100:.0f}%), judged on the "
+              f"{BASIS_WORDS[fit_basis]}: {verdict(fit['meets_target'], fit_doubtful)}")
+        if fit_doubtful:
+            print(DOUBT_NOTE)
+        print(load_line(load_fit, fit_stats.values()))
 
     try:
         end_load = [round(v, 2) for v in os.getloadavg()]
@@ -602,17 +744,20 @@ def main(argv=None):
             "config": vars(args),
             "environment": env,
             "threadpools": pools,
-            "check": {"rel_error_vs_floor": {row[0]: dict(zip(names, row[1:]))
-                                             for row in check_rows},
-                      "worst": worst, "one_step_worst": step_err, "gradient_dtypes": dtypes},
+            "check": {"rel_error_vs_floor": errors, "worst": worst,
+                      "one_step_worst": step_err, "gradient_dtypes": dtypes},
             "targets": {"vs_torch": TARGET_VS_TORCH, "vs_floor": TARGET_VS_FLOOR,
                         "fit": TARGET_FIT},
             "stats": stats,
             "ratios": ratios,
             "others_cores": load_steps,
+            "quiet_wait_threshold": QUIET_WAIT,
+            "judged_on": basis,
+            "verdicts_doubtful": doubtful,
             "fit": fit,
             "profile": profile,
             "samples_ms": {k: [v * 1e3 for v in s] for k, s in samples.items()},
+            "block_waits": waits,
         })
         print(f"Wrote {args.json}")
     del limiter  # the BLAS limit holds until here
