@@ -5,7 +5,8 @@ computes ``exp`` of a large number and their backward is the short closed form
 (``softmax - onehot``, ``sigmoid - target``). Like every Function they register
 themselves in :data:`minikeras.autograd.REGISTRY` by class name."""
 from .. import backend, ops
-from ..autograd import Function
+from ..autograd import Function, state
+from ..tensor import Tensor
 from ..ops.core import unbroadcast
 
 
@@ -77,12 +78,25 @@ class SparseSoftmaxCrossEntropy(Function):
     def forward(self, x, labels):
         xp = backend.xp
         shifted = x - x.max(axis=self.axis, keepdims=True)
-        lse = xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        e = xp.exp(shifted)
+        total = e.sum(axis=self.axis, keepdims=True)
+        lse = xp.log(total)
         picked = xp.take_along_axis(shifted, xp.expand_dims(labels, self.axis), axis=self.axis)
+        self.probs = e / total  # softmax(x), kept for the backward pass
         return (lse - picked).squeeze(axis=self.axis)
 
     def backward(self, g):
         x, labels = self.inputs
+        if not state.grad_enabled:
+            # No graph of the backward pass to record: softmax - onehot straight on arrays,
+            # from the softmax the forward pass kept.
+            xp = backend.xp
+            scale = xp.expand_dims(g.data, self.axis)
+            grad = self.probs * scale
+            idx = xp.expand_dims(labels.data, self.axis)
+            at_label = xp.take_along_axis(grad, idx, axis=self.axis)
+            xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
+            return Tensor._wrap(grad), None
         onehot = ops.one_hot(labels, x.shape[self.axis], axis=self.axis, dtype=x.dtype)
         return ops.expand_dims(g, self.axis) * (ops.softmax(x, axis=self.axis) - onehot), None
 

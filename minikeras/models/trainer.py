@@ -13,10 +13,13 @@ tutorial, written once::
 that the progress bar shows, runs validation at the end of each epoch and calls the
 callbacks at each point.
 """
+import contextlib
+
 import numpy as np
 
 from .. import backend
 from ..autograd import GradientTape, no_grad
+from ..autograd import state as autograd_state
 from ..layers.layer import _flatten, _map
 from ..tensor import Tensor
 from . import data as data_utils
@@ -157,7 +160,7 @@ class Trainer:
     def train_step(self, x, y, sample_weight=None):
         """One update on one batch; returns the logs (running means)."""
         self._clear_losses()
-        with GradientTape() as tape:
+        with GradientTape() as tape, _without_source_lines():
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         weights = self.trainable_weights
@@ -349,6 +352,18 @@ class Trainer:
             return logs
         values = [logs["loss"]] + [logs[m.name] for _, m, _ in self._metrics or []]
         return values[0] if len(values) == 1 else values
+
+
+@contextlib.contextmanager
+def _without_source_lines():
+    """Inside fit every op is called by this file, so the user line each node would record
+    is always the one that called fit: skip the lookup (it costs a frame walk per op)."""
+    previous = autograd_state.record_source
+    autograd_state.record_source = False
+    try:
+        yield
+    finally:
+        autograd_state.record_source = previous
 
 
 def _validation_tuple(validation_data):

@@ -8,7 +8,7 @@ the broadcast axes until it has ``y``'s shape again.
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, OpError
+from ..autograd import Function, OpError, state
 from ..tensor import Tensor
 
 __all__ = ["convert_to_tensor", "cast", "stop_gradient", "shape", "ndim", "size", "dtype",
@@ -106,9 +106,12 @@ def unbroadcast(g, x):
         lead = g.ndim - x.ndim
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(x.shape) if n == 1 and g.shape[lead + i] != 1)
-        if axes:
-            g = _reduction.sum(g, axis=axes, keepdims=True)
-        g = _shape.reshape(g, x.shape)
+        if state.grad_enabled:  # the backward pass is being recorded: use ops
+            if axes:
+                g = _reduction.sum(g, axis=axes, keepdims=True)
+            g = _shape.reshape(g, x.shape)
+        else:                   # nothing records it: the same sum, on the arrays
+            g = constant(g.data.sum(axis=axes, keepdims=True).reshape(x.data.shape))
     gd, xd = g.data.dtype, x.data.dtype
     if gd is not xd and gd != xd and xd.kind in "fc":
         g = cast(g, x.dtype)

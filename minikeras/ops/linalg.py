@@ -16,7 +16,8 @@ The backward methods call these same ops, so second derivatives work.
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, OpError
+from ..autograd import Function, OpError, state
+from ..tensor import Tensor
 from .core import cast, convert_to_tensor, unbroadcast
 from .math import multiply
 from .shape import broadcast_to, reshape, swapaxes
@@ -47,6 +48,13 @@ class MatMul(Function):
     def backward(self, g):
         x1, x2 = self.inputs
         n1, n2 = self.needs_grad
+        if (not state.grad_enabled and x1.ndim == 2 and x2.ndim == 2
+                and x1.dtype == x2.dtype == g.dtype):
+            # The common case (a Dense layer) when no graph of the backward pass is being
+            # recorded: the same two products, straight to BLAS on the arrays.
+            gd = g.data
+            return (Tensor._wrap(gd @ x2.data.T) if n1 else None,
+                    Tensor._wrap(x1.data.T @ gd) if n2 else None)
         # Give 1-D operands (and g) their matrix shape back, so one formula covers all cases.
         a = reshape(x1, (1, x1.shape[0])) if x1.ndim == 1 else x1
         b = reshape(x2, (x2.shape[0], 1)) if x2.ndim == 1 else x2
@@ -83,6 +91,8 @@ def _check_matmul(s1, s2, opname="matmul"):
         raise OpError(f"ops.{opname}: cannot multiply shapes {s1} and {s2}: the last axis of x1 "
                       f"({s1[-1]}) must equal {k2_axis} ({k2}).")
     b1, b2 = s1[:-2], s2[:-2]
+    if not b1 or not b2:
+        return  # at most one operand has batch axes: nothing to broadcast
     try:
         np.broadcast_shapes(b1, b2)
     except ValueError:
