@@ -306,3 +306,42 @@ def test_metric_strings_keep_their_names_in_the_logs():
     logs = model.train_on_batch(x, y, return_dict=True)
     assert list(logs) == ["loss", "mae", "mse"]
     assert logs["mse"] == pytest.approx(logs["loss"], rel=1e-5)
+
+
+def test_layer_output_for_feature_extraction_the_keras_way():
+    x = keras.Input((6,))
+    h = layers.Dense(4, name="hidden")(x)
+    model = keras.Model(x, layers.Dense(2)(h))
+    extractor = keras.Model(model.input, model.get_layer("hidden").output)
+    data = np.random.rand(3, 6).astype("float32")
+    np.testing.assert_allclose(extractor(data).numpy(), data @ model.get_layer("hidden").kernel.numpy(),
+                               rtol=1e-5)
+    with pytest.raises(AttributeError, match="has never been called and thus has no defined output"):
+        layers.Dense(2).output
+
+
+def test_model_used_as_a_layer_and_dict_inputs_in_fit():
+    inner = keras.Sequential([keras.Input((6,)), layers.Dense(4), layers.Dense(2)])
+    inp = keras.Input((6,))
+    outer = keras.Model(inp, layers.Dense(1)(inner(inp)))
+    assert outer(np.ones((2, 6), "float32")).shape == (2, 1)
+    assert len(outer.trainable_weights) == 6  # the inner model's weights are trained too
+    a, b = keras.Input((2,), name="a"), keras.Input((3,), name="b")
+    model = keras.Model({"a": a, "b": b}, layers.Dense(1)(layers.Concatenate()([a, b])))
+    model.compile("sgd", "mse")
+    history = model.fit({"a": np.ones((8, 2)), "b": np.ones((8, 3))}, np.ones((8, 1)), epochs=2,
+                        verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_two_outputs_with_a_loss_each_and_loss_weights():
+    x = keras.Input((3,))
+    h = layers.Dense(4, activation="relu")(x)
+    reg = layers.Dense(1, name="reg")(h)
+    cls = layers.Dense(2, name="cls")(h)
+    model = keras.Model(x, [reg, cls])
+    model.compile("adam", loss=["mse", keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+                  loss_weights=[1.0, 0.5], metrics=[[], ["accuracy"]])
+    data = np.random.rand(16, 3).astype("float32")
+    logs = model.train_on_batch(data, [np.zeros((16, 1)), np.zeros(16, "int32")], return_dict=True)
+    assert set(logs) == {"loss", "cls_accuracy"}

@@ -67,8 +67,13 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(batch_shape)
         self.built = True
-        self.output = KerasTensor(self.batch_shape, dtype=dtype, name=self.name)
-        self.output.node = Node(self, [], (), {}, self.output)
+        self._output = KerasTensor(self.batch_shape, dtype=dtype, name=self.name)
+        self._output.node = Node(self, [], (), {}, self._output)
+
+    @property
+    def output(self):
+        """The KerasTensor this layer stands for (what ``keras.Input`` returns)."""
+        return self._output
 
     def get_config(self):
         return {"batch_shape": self.batch_shape, "dtype": str(self.output.dtype),

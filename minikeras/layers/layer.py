@@ -314,6 +314,27 @@ class Layer:
                     f"axis {-axis} of input shape to have value {want}, but received input with "
                     f"shape {_fmt(shape)}")
 
+    @property
+    def output(self):
+        """The symbolic output of this layer in a functional model (the layer must have been
+        called exactly once on ``keras.Input`` tensors): ``keras.Model(model.input,
+        model.get_layer("hidden").output)`` extracts features."""
+        return self._single_node("output").outputs
+
+    @property
+    def input(self):
+        """The symbolic input of this layer in a functional model (called exactly once)."""
+        return self._single_node("input").inputs
+
+    def _single_node(self, what):
+        if not self._inbound:
+            raise AttributeError(f"The layer \"{self.name}\" has never been called and thus has "
+                                 f"no defined {what}.")
+        if len(self._inbound) > 1:
+            raise AttributeError(f"Layer \"{self.name}\" has multiple inbound nodes, hence the "
+                                 f"notion of \"layer {what}\" is ill-defined.")
+        return self._inbound[-1]
+
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (None for unknown sizes), found by running
         the layer on zeros when a subclass does not say."""
