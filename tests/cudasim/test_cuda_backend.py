@@ -62,3 +62,16 @@ def test_small_training_step_through_the_cuda_backend():
         probs = ops.softmax(ops.relu(x @ w))
         after = -np.log(probs.numpy()[np.arange(4), labels]).mean()
     assert after < before
+
+
+def test_keras_model_fits_through_the_cuda_backend():
+    from minikeras import layers
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 5)).astype(np.float32)
+    y = rng.integers(0, 3, size=8)
+    model = mk.Sequential([mk.Input((5,)), layers.Dense(4, activation="relu"),
+                           layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert model.predict(x, verbose=0).shape == (8, 3)
