@@ -345,3 +345,13 @@ def test_two_outputs_with_a_loss_each_and_loss_weights():
     data = np.random.rand(16, 3).astype("float32")
     logs = model.train_on_batch(data, [np.zeros((16, 1)), np.zeros(16, "int32")], return_dict=True)
     assert set(logs) == {"loss", "cls_accuracy"}
+
+
+def test_unknown_names_fail_at_compile_listing_the_valid_ones():
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    with pytest.raises(ValueError, match="Unknown optimizer: 'adamx'. Valid names: .*adam"):
+        model.compile("adamx", "mse")
+    with pytest.raises(ValueError, match="msex.*mean_squared_error"):
+        model.compile("adam", "msex")
+    with pytest.raises(ValueError, match="acuracy"):
+        model.compile("adam", "mse", metrics=["acuracy"])

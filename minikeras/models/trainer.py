@@ -69,6 +69,7 @@ class Trainer:
         self._weighted_metric_specs = weighted_metrics or []
         self._metrics = None  # resolved from the shapes of the first batch
         self._compiled_losses = None
+        _check_names(loss, metrics, weighted_metrics)  # a typo fails here, not in fit
         self._loss_tracker = _RunningMean("loss")
         self.compiled = True
         self.stop_training = False
@@ -364,6 +365,19 @@ def _without_source_lines():
         yield
     finally:
         autograd_state.record_source = previous
+
+
+def _check_names(loss, metrics, weighted_metrics):
+    """Resolve the loss and metric strings once, so that an unknown name is reported by
+    ``compile`` with the list of valid names."""
+    from .. import losses, metrics as metrics_module
+    for spec in _flatten(loss if isinstance(loss, (list, tuple, dict)) else [loss]):
+        if isinstance(spec, str) and spec.lower() not in ("crossentropy", "ce"):
+            losses.get(spec)
+    for group in (metrics, weighted_metrics):
+        for spec in _flatten(group if isinstance(group, (list, tuple, dict)) else [group]):
+            if isinstance(spec, str) and spec.lower() not in ("accuracy", "acc"):
+                metrics_module.get(spec)
 
 
 def _validation_tuple(validation_data):
