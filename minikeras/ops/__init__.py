@@ -6,13 +6,14 @@ side, the derivative in its docstring) plus a lowercase function that calls it::
     ops.add(x, y)  ->  Add()(x, y)  ->  Add.forward(x.data, y.data)  ->  x.data + y.data
 
 The files, by family: ``core`` (conversion, cast, broadcasting), ``math`` (elementwise
-arithmetic), ``reduction`` (sum, mean, max, ...), ``shape`` (reshape, concatenate, indexing,
-...), ``linalg`` (matmul, dot, einsum), ``nn`` (activations, softmax), ``creation`` (zeros,
+arithmetic), ``compare`` (comparisons), ``reduction`` (sum, mean, max, ...), ``shape``
+(reshape, concatenate, ...), ``indexing`` (getitem, take, where), ``linalg`` (matmul, dot, einsum), ``nn`` (activations, softmax), ``creation`` (zeros,
 arange, ...).
 """
 from .. import tensor as _tensor
-from . import core, creation, linalg, math, nn, reduction
+from . import compare, core, creation, linalg, math, nn, reduction
 from . import shape as _shape_ops
+from .compare import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
@@ -21,7 +22,7 @@ from .nn import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 
-__all__ = sorted(set().union(*(m.__all__ for m in (core, creation, linalg, math, nn, reduction,
+__all__ = sorted(set().union(*(m.__all__ for m in (compare, core, creation, linalg, math, nn, reduction,
                                                    _shape_ops))))
 
 # Tensor's operators (+, *, @, [...]) call these functions.

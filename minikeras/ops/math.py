@@ -13,8 +13,7 @@ from .core import cast, constant, convert_to_tensor, unbroadcast
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "abs",
            "absolute", "sign", "square", "sqrt", "exp", "log", "log1p", "expm1", "sin", "cos",
-           "tanh", "maximum", "minimum", "clip", "equal", "not_equal", "less", "less_equal",
-           "greater", "greater_equal", "reciprocal"]
+           "tanh", "maximum", "minimum", "clip", "reciprocal"]
 
 
 def _mask(condition, like):
@@ -393,69 +392,3 @@ def _float(x):
     """Integer inputs of the transcendental functions become floatx, as in Keras."""
     t = x if isinstance(x, Tensor) else convert_to_tensor(x)
     return cast(t, backend.floatx()) if t.dtype.kind in "iub" else t
-
-
-# --------------------------------------------------------------------------- comparisons
-class _Compare(Function):
-    """A comparison gives booleans: it is not differentiable and is never recorded."""
-    differentiable = False
-
-
-class Equal(_Compare):
-    def forward(self, x, y):
-        return x == y
-
-
-class NotEqual(_Compare):
-    def forward(self, x, y):
-        return x != y
-
-
-class Less(_Compare):
-    def forward(self, x, y):
-        return x < y
-
-
-class LessEqual(_Compare):
-    def forward(self, x, y):
-        return x <= y
-
-
-class Greater(_Compare):
-    def forward(self, x, y):
-        return x > y
-
-
-class GreaterEqual(_Compare):
-    def forward(self, x, y):
-        return x >= y
-
-
-def equal(x1, x2):
-    """x1 == x2, elementwise (bool)."""
-    return Equal()(x1, x2)
-
-
-def not_equal(x1, x2):
-    """x1 != x2, elementwise (bool)."""
-    return NotEqual()(x1, x2)
-
-
-def less(x1, x2):
-    """x1 < x2, elementwise (bool)."""
-    return Less()(x1, x2)
-
-
-def less_equal(x1, x2):
-    """x1 <= x2, elementwise (bool)."""
-    return LessEqual()(x1, x2)
-
-
-def greater(x1, x2):
-    """x1 > x2, elementwise (bool)."""
-    return Greater()(x1, x2)
-
-
-def greater_equal(x1, x2):
-    """x1 >= x2, elementwise (bool)."""
-    return GreaterEqual()(x1, x2)
