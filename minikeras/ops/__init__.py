@@ -7,8 +7,8 @@ side, the derivative in its docstring) plus a lowercase function that calls it::
 
 The files, by family: ``core`` (conversion, cast, broadcasting), ``math`` (elementwise
 arithmetic), ``compare`` (comparisons), ``reduction`` (sum, mean, max, ...), ``shape``
-(reshape, concatenate, ...), ``indexing`` (getitem, take, where), ``linalg`` (matmul, dot, einsum), ``nn`` (activations, softmax), ``creation`` (zeros,
-arange, ...).
+(reshape, concatenate, ...), ``indexing`` (getitem, take, where), ``linalg`` (matmul, dot,
+einsum), ``nn`` (activations, softmax), ``creation`` (zeros, arange, ...).
 """
 from .. import tensor as _tensor
 from . import compare, core, creation, linalg, math, nn, reduction
