@@ -14,9 +14,8 @@ The defaults are Keras's, which sometimes differ from ``keras.ops``: ``gelu`` he
 exact erf form (``approximate=False``), and ``relu`` takes ``negative_slope``, ``max_value``
 and ``threshold``.
 """
-import difflib
 
-from . import backend, ops
+from . import backend, naming, ops
 from .ops.core import convert_to_tensor
 
 __all__ = ["relu", "leaky_relu", "relu6", "elu", "selu", "celu", "gelu", "sigmoid",
@@ -216,14 +215,7 @@ _BY_NAME.update({"swish": silu, "hard_swish": hard_silu})
 
 
 def _lookup(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    close = difflib.get_close_matches(name, _BY_NAME, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown activation function {name!r}.{hint} Valid names: "
-                     f"{', '.join(sorted(_BY_NAME))}.")
+    return naming.class_for("activation function", name, _BY_NAME, custom_objects)
 
 
 def serialize(activation):

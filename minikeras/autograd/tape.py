@@ -36,7 +36,6 @@ class GradientTape:
         self._nodes = []
         self._recording = False
         self._watched = []
-        self._used = False
 
     def __enter__(self):
         if self._recording:

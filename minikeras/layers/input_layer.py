@@ -101,18 +101,14 @@ def _run_on_zeros(layer, inputs, args, kwargs, size):
 def symbolic_call(layer, inputs, args, kwargs):
     """Call ``layer`` on KerasTensors: infer the output shape(s), record a Node."""
     kwargs = {k: v for k, v in kwargs.items() if k != "training"}
-    try:
-        out_a = _run_on_zeros(layer, inputs, args, kwargs, 2)
-        out_b = _run_on_zeros(layer, inputs, args, kwargs, 3)
-    except ValueError:
-        raise
-    structure = _map(lambda pair: pair, out_a)
+    out_a = _run_on_zeros(layer, inputs, args, kwargs, 2)
+    out_b = _run_on_zeros(layer, inputs, args, kwargs, 3)
     flat_a, flat_b = _flatten(out_a), _flatten(out_b)
     shapes = [tuple(None if p != q else p for p, q in zip(a.shape, b.shape))
               if a.ndim == b.ndim else (None,) * a.ndim for a, b in zip(flat_a, flat_b)]
     outputs_flat = [KerasTensor(s, dtype=a.dtype) for s, a in zip(shapes, flat_a)]
     it = iter(outputs_flat)
-    outputs = _map(lambda _: next(it), structure)
+    outputs = _map(lambda _: next(it), out_a)
     node = Node(layer, inputs, args, kwargs, outputs)
     for i, t in enumerate(outputs_flat):
         t.node, t.index = node, i

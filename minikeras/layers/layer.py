@@ -257,9 +257,7 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        from .input_layer import KerasTensor
         if any(isinstance(x, KerasTensor) for x in _flatten(inputs)):
-            from .input_layer import symbolic_call
             return symbolic_call(self, inputs, args, kwargs)
         inputs = _map(self._autocast, inputs)
         self._maybe_build(inputs)
@@ -338,7 +336,6 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (None for unknown sizes), found by running
         the layer on zeros when a subclass does not say."""
-        from .input_layer import infer_output_shape
         return infer_output_shape(self, input_shape)
 
     # ------------------------------------------------------------------ config
@@ -399,3 +396,6 @@ def _fmt(shape):
 
 
 __all__ = ["Layer"]
+
+# The symbolic side of __call__ (functional API); imported last because it builds on Layer.
+from .input_layer import KerasTensor, infer_output_shape, symbolic_call  # noqa: E402
