@@ -47,7 +47,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "_node", "_hooks", "_watchers",
-                 "name", "__weakref__")
+                 "name", "_keras_mask", "__weakref__")
     # NumPy defers to our reflected operators (np_array + tensor -> Tensor.__radd__).
     __array_priority__ = 1000
 

@@ -17,3 +17,19 @@ __all__ += ["ELU", "Add", "Average", "Concatenate", "Dot", "LeakyReLU", "Maximum
             "Multiply", "Normalization", "PReLU", "Permute", "ReLU", "RepeatVector", "Softmax",
             "Subtract", "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
             "subtract"]
+
+from . import (attention, convolution, embedding, image_reshaping, normalization, pooling,
+               recurrent, regularization, wrappers)
+from .attention import *  # noqa: F401,F403
+from .convolution import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403
+from .image_reshaping import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
+from .regularization import *  # noqa: F401,F403
+from .wrappers import *  # noqa: F401,F403
+
+for _module in (attention, convolution, embedding, image_reshaping, normalization, pooling,
+                recurrent, regularization, wrappers):
+    __all__ += _module.__all__

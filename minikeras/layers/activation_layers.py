@@ -19,6 +19,8 @@ class ReLU(Layer):
     ``max_value=None`` means no upper limit; all three must be >= 0.
     """
 
+    _supports_masking = True
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0.0:
@@ -50,6 +52,8 @@ class LeakyReLU(Layer):
     """x for x > 0, ``negative_slope`` · x otherwise. The layer's default slope is 0.3 (the
     function ``activations.leaky_relu`` defaults to 0.2), as in Keras."""
 
+    _supports_masking = True
+
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:   # the Keras 2 name of the argument
             import warnings
@@ -80,6 +84,8 @@ class PReLU(Layer):
     starts as a ReLU). ``shared_axes=[1, 2]`` on (batch, height, width, channels) inputs
     gives alpha the shape (1, 1, channels): one slope per channel.
     """
+
+    _supports_masking = True
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
@@ -136,6 +142,8 @@ class PReLU(Layer):
 class ELU(Layer):
     """The exponential linear unit: x for x > 0, ``alpha`` · (eˣ - 1) otherwise."""
 
+    _supports_masking = True
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = alpha
@@ -162,6 +170,8 @@ class Softmax(Layer):
     several axes). ``call(inputs, mask=None)``: where the mask (broadcastable to the inputs)
     is 0/False the logit gets -1e9 added, so that position receives ~0 probability.
     """
+
+    _supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

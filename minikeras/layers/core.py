@@ -23,6 +23,8 @@ class Dense(Layer):
     weights move between minikeras and Keras unchanged.
     """
 
+    _supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
@@ -78,6 +80,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function by name or callable: ``Activation("relu")``."""
 
+    _supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -97,6 +101,8 @@ class Activation(Layer):
 class Dropout(Layer):
     """Inverted dropout: in training each value is zeroed with probability ``rate`` and the
     kept ones are scaled by 1/(1 - rate); at inference it passes the input through."""
+
+    _supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -170,6 +176,8 @@ class Reshape(Layer):
 class Identity(Layer):
     """Returns its input unchanged."""
 
+    _supports_masking = True
+
     def call(self, inputs):
         return inputs
 
@@ -193,6 +201,8 @@ class Lambda(Layer):
 
 class Rescaling(Layer):
     """``y = x * scale + offset`` (e.g. ``Rescaling(1/255)`` for pixels)."""
+
+    _supports_masking = True
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)

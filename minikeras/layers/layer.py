@@ -78,6 +78,8 @@ class Layer:
     and ``get_config`` for saving.
     """
 
+    _supports_masking = None  # see ``supports_masking``; a subclass may set True
+
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None,
                  input_shape=None, input_dim=None, batch_size=None, **kwargs):
         allowed = {"autocast", "input_length"}
@@ -270,17 +272,56 @@ class Layer:
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
+        previous_mask = _map(get_mask, inputs)
+        if ("mask" not in kwargs and _accepts(self.call, "mask")
+                and any(m is not None for m in _flatten(previous_mask))):
+            kwargs["mask"] = previous_mask
         _context.training = training
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
             _context.training = outer
+        if self.supports_masking:
+            self._set_output_masks(inputs, outputs, kwargs.get("mask", previous_mask))
         if self.activity_regularizer is not None:
             from .. import regularizers
             reg = regularizers.get(self.activity_regularizer)
             for out in _flatten(outputs):
                 self.add_loss(reg(out) / max(1, out.shape[0]) if out.ndim else reg(out))
         return outputs
+
+    # ------------------------------------------------------------------ masks
+    @property
+    def supports_masking(self):
+        """Whether the layer hands a mask on to its outputs (``compute_mask``). True for
+        layers that set ``self.supports_masking = True`` or override ``compute_mask``."""
+        flag = self._supports_masking
+        if flag is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return flag
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the output, given the input's mask (``previous_mask``): by default
+        the same mask, which suits layers that keep the time axis (Dense, Dropout, ...)."""
+        return previous_mask
+
+    def _set_output_masks(self, inputs, outputs, previous_mask):
+        """Attach ``compute_mask``'s result to the outputs as ``_keras_mask`` (outputs
+        that already carry a mask keep theirs), as Keras does."""
+        flat_outputs = [t for t in _flatten(outputs) if isinstance(t, Tensor)]
+        if not flat_outputs or all(get_mask(t) is not None for t in flat_outputs):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        flat_masks = _flatten(masks) if isinstance(masks, (list, tuple)) else [masks]
+        if len(flat_masks) != len(flat_outputs):
+            flat_masks = flat_masks[:1] * len(flat_outputs)
+        for t, m in zip(flat_outputs, flat_masks):
+            if m is not None and get_mask(t) is None:
+                t._keras_mask = m if isinstance(m, Tensor) else Tensor(m)
 
     def _autocast(self, x):
         """Inputs as Tensors; float inputs cast to the layer's dtype, as Keras's autocast."""
@@ -365,6 +406,12 @@ class Layer:
 
 
 _accepts_cache = {}
+
+
+def get_mask(x):
+    """The Keras mask a tensor carries (``x._keras_mask``: a boolean tensor of its leading
+    axes, True where a step is real and False where it is padding), or None."""
+    return getattr(x, "_keras_mask", None) if isinstance(x, Tensor) else None
 
 
 def _unique(variables):

@@ -8,21 +8,29 @@ side, the derivative in its docstring) plus a lowercase function that calls it::
 The files, by family: ``core`` (conversion, cast, broadcasting), ``math`` (elementwise
 arithmetic), ``compare`` (comparisons), ``reduction`` (sum, mean, max, ...), ``shape``
 (reshape, concatenate, ...), ``indexing`` (getitem, take, where), ``linalg`` (matmul, dot,
-einsum), ``nn`` (activations, softmax), ``creation`` (zeros, arange, ...).
+einsum), ``nn`` (activations, softmax), ``creation`` (zeros, arange, ...), ``conv``
+(convolutions), ``pooling`` (max and average pooling), ``normalization`` (moments, batch
+normalization), ``recurrent`` (fused LSTM and GRU sequences).
 """
 from .. import tensor as _tensor
-from . import compare, core, creation, linalg, math, nn, reduction
+from . import compare, core, creation, linalg, math, nn, normalization, pooling, recurrent, reduction
+from . import conv as _conv_ops
 from . import shape as _shape_ops
 from .compare import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .math import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 
-__all__ = sorted(set().union(*(m.__all__ for m in (compare, core, creation, linalg, math, nn, reduction,
+__all__ = sorted(set().union(*(m.__all__ for m in (compare, _conv_ops, core, creation, linalg, math, nn,
+                                                   normalization, pooling, recurrent, reduction,
                                                    _shape_ops))))
 
 # Tensor's operators (+, *, @, [...]) call these functions.

@@ -85,10 +85,11 @@ def axis_for(draw, ndim, allow_none=True, allow_tuple=True):
 
 
 def all_cases():
-    from . import (creation_cases, linalg_cases, loss_cases, math_cases, nn_cases, reduction_cases,
+    from . import (conv_cases, creation_cases, linalg_cases, loss_cases, math_cases, nn_cases,
+                   normalization_cases, pooling_cases, recurrent_cases, reduction_cases,
                    shape_cases)
     out = []
     for m in (math_cases, reduction_cases, shape_cases, linalg_cases, nn_cases, creation_cases,
-              loss_cases):
+              loss_cases, conv_cases, pooling_cases, recurrent_cases, normalization_cases):
         out.extend(m.CASES)
     return out

@@ -5,6 +5,17 @@ backend's device (CuPy arrays on a GPU, NumPy arrays in Numba's simulator), allo
 output, picks the grid and block and launches. Import this package only once the backend has
 decided the mode (``NUMBA_ENABLE_CUDASIM`` must be set before Numba is imported).
 """
+from ..cpu import conv as _conv
+from ..cpu import pooling as _pooling
+from ..cpu import recurrent as _recurrent
 from .activations import relu, softmax
 
 __all__ = ["relu", "softmax"]
+
+# The convolution, pooling and fused recurrent kernels have no hand-written CUDA version yet:
+# the table holds their array code, written once for NumPy and CuPy arrays
+# (kernels/arrays.py), so on a GPU they run as CuPy calls (cuBLAS for the matrix products).
+for _module in (_conv, _pooling, _recurrent):
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+        __all__.append(_name)

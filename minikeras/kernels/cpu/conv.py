@@ -1,0 +1,2 @@
+"""Convolution kernels: im2col/col2im and the convolutions built on them."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Pooling kernels: max and average pooling, forward and backward."""
+__all__ = []

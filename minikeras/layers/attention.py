@@ -1,0 +1,2 @@
+"""Attention layers: MultiHeadAttention, Attention."""
+__all__ = []

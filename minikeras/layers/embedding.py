@@ -1,0 +1,2 @@
+"""Embedding and Masking."""
+__all__ = []

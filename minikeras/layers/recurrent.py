@@ -1,0 +1,2 @@
+"""Recurrent layers: the RNN wrapper, SimpleRNN, LSTM, GRU and their cells."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Layer wrappers: Bidirectional, TimeDistributed."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Pooling under the names of ``keras.ops``: max_pool, average_pool."""
+__all__ = []

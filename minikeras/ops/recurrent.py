@@ -1,0 +1,2 @@
+"""Fused recurrent sequence ops (LSTM, GRU) with a hand-written backward through time."""
+__all__ = []

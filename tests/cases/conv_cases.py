@@ -1,0 +1,2 @@
+"""Cases for minikeras/ops/conv.py."""
+CASES = []
