@@ -89,6 +89,16 @@ class Merge(Layer):
     def _merge_function(self, inputs):
         raise NotImplementedError
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """A step is real where it is real in every input that has a mask (Keras)."""
+        masks = [m for m in (previous_mask or []) if m is not None]
+        if not masks:
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = ops.logical_and(out, m)
+        return out
+
 
 class Add(Merge):
     """The sum of the inputs: ``Add()([a, b, c]) = a + b + c``."""
@@ -190,6 +200,22 @@ class Concatenate(Merge):
         self.compute_output_shape(_shapes(inputs))
         return ops.concatenate(list(inputs), axis=self.axis)
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """The masks joined like the inputs (an input without one counts as all real); a
+        mask that lacks the feature axis is stretched over it first, and the result is
+        True where any feature of the joined step is real (Keras)."""
+        if previous_mask is None or all(m is None for m in previous_mask):
+            return None
+        full = []
+        for x, m in zip(inputs, previous_mask):
+            if m is None:
+                full.append(ops.ones(x.shape, dtype="bool"))
+            elif m.ndim < x.ndim:
+                full.append(ops.broadcast_to(ops.expand_dims(m, -1), x.shape))
+            else:
+                full.append(m)
+        return ops.any(ops.concatenate(full, axis=self.axis), axis=-1)
+
     def get_config(self):
         config = super().get_config()
         config["axis"] = self.axis
@@ -207,6 +233,9 @@ class Dot(Merge):
     result that would be (batch,) is (batch, 1). With ``normalize=True`` both inputs are
     L2-normalized along the summed axis first, so the result is the cosine similarity.
     """
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)

@@ -74,6 +74,18 @@ for _name, _ref in [("equal", np.equal), ("not_equal", np.not_equal), ("less", n
     CASES.append(Case(_name, getattr(ops, _name), _ref, _coarse,
                       (_name.title().replace("_", ""),), grad=False))
 
+def _booleans(count):
+    def draw(d):
+        return [v > 0 for v in _binary()(d)][:count]
+    return draw
+
+
+for _name, _ref, _n in [("logical_and", np.logical_and, 2), ("logical_or", np.logical_or, 2),
+                        ("logical_xor", np.logical_xor, 2), ("logical_not", np.logical_not, 1)]:
+    CASES.append(Case(_name, getattr(ops, _name), _ref, _booleans(_n),
+                      ("Logical" + _name.split("_")[1].title(),), grad=False,
+                      keeps_float32=False))
+
 CASES.append(Case("stop_gradient", lambda a: ops.stop_gradient(a) * a, lambda a: a * a,
                   _unary(), ("StopGradient",),
                   notes="checked against d(a·const)/da = const, see test_stop_gradient",
