@@ -40,39 +40,23 @@ import os
 import sys
 import time
 
-
-def _threads_from_argv(argv):
-    """The value of --threads on the command line, or None (read before NumPy loads)."""
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-if __name__ == "__main__":
-    # Without threadpoolctl the BLAS pool size can only be chosen before NumPy is loaded.
-    _requested = _threads_from_argv(sys.argv[1:])
-    try:
-        import threadpoolctl  # noqa: F401
-    except ImportError:
-        if _requested:
-            for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-                os.environ[_var] = _requested
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 for p in (ROOT, HERE):  # measure the minikeras of this checkout; find common.py
     if p not in sys.path:
         sys.path.insert(0, p)
 
-import common
-import numpy as np
+import common  # noqa: E402  (common imports no NumPy)
 
-import minikeras
-import minikeras as keras
-from minikeras import autograd
+if __name__ == "__main__":
+    common.preset_blas_threads(sys.argv[1:])  # before NumPy loads
+
+import numpy as np  # noqa: E402
+
+import minikeras  # noqa: E402
+import minikeras as keras  # noqa: E402
+from minikeras import autograd  # noqa: E402
+
 
 SIZES = (784, 512, 512, 10)
 BATCH = 128
@@ -272,14 +256,6 @@ def torch_step(torch, parts, x, y):
     return step
 
 
-# --------------------------------------------------------------------------- checks
-def rel_error(a, ref):
-    a = np.asarray(a, np.float64)
-    ref = np.asarray(ref, np.float64)
-    denom = np.linalg.norm(ref)
-    return float(np.linalg.norm(a - ref) / denom) if denom else float(np.linalg.norm(a))
-
-
 def check_agreement(torch, weights, x, y):
     """Loss and gradients of every variant against the floor, from the same weights and
     data. Returns the variant names, {tensor: {variant: error}}, the worst error and the
@@ -302,7 +278,8 @@ def check_agreement(torch, weights, x, y):
         results["torch"] = [loss] + grads
     errors = {}
     for i, name in enumerate(("loss",) + PARAM_NAMES):
-        errors[name] = {variant: rel_error(got[i], ref[i]) for variant, got in results.items()}
+        errors[name] = {variant: common.rel_error(got[i], ref[i])
+                        for variant, got in results.items()}
     worst = max(max(row.values()) for row in errors.values())
     dtypes = {k: sorted({str(np.asarray(g).dtype) for g in v[1:]}) for k, v in results.items()}
     return list(results), errors, worst, dtypes
@@ -347,161 +324,6 @@ def fit_callables(weights, x, y):
     return model, fit_epoch, steps, step_sums
 
 
-# --------------------------------------------------------------------------- machine load
-def cpu_snapshot():
-    """(wall, busy CPU seconds of the whole machine, CPU seconds of this process), or None
-    where /proc/stat cannot be read."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    hz = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    t = os.times()
-    return time.perf_counter(), (sum(fields[:8]) - idle) / hz, t.user + t.system
-
-
-def others_cores(start, end):
-    """Average number of cores other processes kept busy between two snapshots."""
-    if start is None or end is None or end[0] <= start[0]:
-        return None
-    return max(0.0, ((end[1] - start[1]) - (end[2] - start[2])) / (end[0] - start[0]))
-
-
-# --------------------------------------------------------------------------- quiet blocks
-QUIET_WAIT = 0.05           # a block is quiet when this process waited for a CPU < 5% of it
-MIN_QUIET = 10              # steps per variant needed before the quiet medians are used
-
-
-def runqueue_wait_ns():
-    """Nanoseconds the threads of this process have spent runnable but waiting for a CPU
-    (the second field of /proc/self/task/*/schedstat), or None where it cannot be read."""
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return None
-    total = 0
-    for tid in tasks:
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[1])
-        except (OSError, ValueError, IndexError):
-            continue  # a thread that ended meanwhile
-    return total
-
-
-class _BlockWatch:
-    """Stands in for the ``time`` module of common.py during ``common.interleave``: its
-    ``sleep`` (the pause before every block) also reads the run-queue wait of this process,
-    once before the pause (the end of the previous block) and once after it (the start of
-    the next), so each block gets the fraction of its time that our threads spent waiting
-    for a CPU. Both reads happen outside the timed steps."""
-
-    perf_counter = staticmethod(time.perf_counter)
-
-    def __init__(self):
-        self.marks = []
-
-    def mark(self):
-        self.marks.append((time.perf_counter(), runqueue_wait_ns()))
-
-    def sleep(self, seconds):
-        self.mark()
-        time.sleep(seconds)
-        self.mark()
-
-    def block_waits(self):
-        """The wait fraction of each block, in the order the blocks ran (None if unknown)."""
-        starts, ends = self.marks[1:-1:2], self.marks[2::2]
-        out = []
-        for (t0, d0), (t1, d1) in zip(starts, ends):
-            ok = d0 is not None and d1 is not None and t1 > t0
-            out.append((d1 - d0) / 1e9 / (t1 - t0) if ok else None)
-        return out
-
-
-def timed(callables, rounds, steps, warmup, pause):
-    """common.interleave, plus the run-queue wait fraction of the block of every sample.
-    Returns ({name: [seconds]}, {name: [wait fraction or None]}), in the same order."""
-    watch = _BlockWatch()
-    saved = common.time
-    common.time = watch
-    try:
-        samples = common.interleave(callables, rounds=rounds, steps=steps, warmup=warmup,
-                                    pause=pause)
-    finally:
-        common.time = saved
-    watch.mark()
-    waits = watch.block_waits()
-    names = list(callables)
-    per_sample = {name: [] for name in names}
-    k = 0
-    for r in range(rounds):  # the block order of common.interleave: rotated each round
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            per_sample[name] += [waits[k] if k < len(waits) else None] * steps
-            k += 1
-    return samples, per_sample
-
-
-def summarize(values, waits, scale=1e3):
-    """common.summarize, plus the median over the steps of quiet blocks ("quiet"), their
-    number ("n_quiet") and the mean wait fraction of all blocks ("wait")."""
-    s = common.summarize(values, scale)
-    quiet = sorted(v * scale for v, w in zip(values, waits) if w is not None and w < QUIET_WAIT)
-    known = [w for w in waits if w is not None]
-    s["quiet"] = common.percentile(quiet, 50)
-    s["n_quiet"] = len(quiet)
-    s["wait"] = sum(known) / len(known) if known else None
-    return s
-
-
-# --------------------------------------------------------------------------- reporting
-BASIS_WORDS = {"median": "medians (too few quiet steps for the quiet medians)",
-               "quiet": "quiet medians"}
-
-
-def judging_basis(stats, min_quiet):
-    """"quiet" when every one of ``stats`` has at least ``min_quiet`` quiet steps, else
-    "median"."""
-    return "quiet" if all(s["n_quiet"] >= min_quiet for s in stats) else "median"
-
-
-def ratio_set(s, ref, prefix):
-    """s / ref from the medians, the quiet medians and the bests."""
-    return {f"{prefix}_median": s["median"] / ref["median"],
-            f"{prefix}_quiet": s["quiet"] / ref["quiet"],
-            f"{prefix}_best": s["min"] / ref["min"]}
-
-
-def verdict(ok, doubtful=False):
-    """"yes" or "NO"; with a "?" when it rests on the medians of a busy run."""
-    return ("yes" if ok else "NO") + ("?" if doubtful else "")
-
-
-def busy(stats, basis):
-    """True when a verdict rests on plain medians while our threads often waited for a CPU."""
-    known = [s["wait"] for s in stats if s["wait"] is not None]
-    return basis == "median" and bool(known) and sum(known) / len(known) >= QUIET_WAIT
-
-
-DOUBT_NOTE = ("A '?' marks a verdict taken from the medians of a busy run: rerun at a quieter "
-              "moment, with more --rounds, or with --threads 1.")
-
-
-def load_line(others, stats):
-    """One line on how disturbed a timed part was."""
-    parts = []
-    if others is not None:
-        parts.append(f"other processes kept {others:.2f} cores busy on average")
-    known = [s["wait"] for s in stats if s["wait"] is not None]
-    if known:
-        parts.append(f"our threads waited for a CPU {100 * sum(known) / len(known):.1f}% of the "
-                     f"time (blocks under {100 * QUIET_WAIT:.0f}% count as quiet)")
-    return ("While timing: " + "; ".join(parts) + ".") if parts else ""
-
-
 # --------------------------------------------------------------------------- main
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -526,40 +348,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def limit_blas_threads(n):
-    """Apply --threads; returns a note on how, and the threadpoolctl limiter to keep."""
-    if n is None:
-        return None, "default pool size"
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None, f"{n} via OPENBLAS_NUM_THREADS (threadpoolctl not installed)"
-    return threadpool_limits(limits=n, user_api="blas"), f"{n} via threadpoolctl"
-
-
-def blas_threads():
-    """The thread count of NumPy's BLAS pool as threadpoolctl sees it, else None."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    for pool in threadpool_info():
-        if pool.get("user_api") == "blas" and "torch" not in pool.get("filepath", ""):
-            return pool.get("num_threads")
-    return None
-
-
-def import_torch(skip, threads):
-    if skip:
-        return None, "skipped (--no-torch)"
-    try:
-        import torch
-    except Exception as e:  # noqa: BLE001  (ImportError, or a broken install)
-        return None, (f"not available ({type(e).__name__}: {e}); "
-                      "install with: pip install torch==2.13.0")
-    torch.set_num_threads(threads)
-    return torch, f"{torch.__version__} (set_num_threads({threads}), the BLAS thread count)"
-
 
 def profile_steps(n, weights, x, y, top=25):
     """cProfile of n train_on_batch steps, sorted by own time."""
@@ -582,9 +370,9 @@ def profile_steps(n, weights, x, y, top=25):
 
 def main(argv=None):
     args = parse_args(argv)
-    limiter, threads_note = limit_blas_threads(args.threads)
-    n_threads = args.threads or blas_threads() or os.cpu_count() or 1
-    torch, torch_note = import_torch(args.no_torch, n_threads)
+    limiter, threads_note = common.limit_blas_threads(args.threads)
+    n_threads = args.threads or common.blas_threads() or os.cpu_count() or 1
+    torch, torch_note = common.import_torch(args.no_torch, n_threads)
 
     weights = make_weights()
     x, y = make_data(BATCH)
@@ -633,10 +421,10 @@ def main(argv=None):
         variants["torch"] = torch_step(torch, build_torch(torch, weights), x, y)
     variants["numpy floor"] = NumpyMLP(weights, x, y).step
 
-    load_start = cpu_snapshot()
-    samples, waits = timed(variants, args.rounds, args.steps, args.warmup, args.pause)
-    load_steps = others_cores(load_start, cpu_snapshot())
-    stats = {name: summarize(samples[name], waits[name]) for name in samples}
+    load_start = common.cpu_snapshot()
+    samples, waits = common.timed(variants, args.rounds, args.steps, args.warmup, args.pause)
+    load_steps = common.others_cores(load_start, common.cpu_snapshot())
+    stats = {name: common.summarize_quiet(samples[name], waits[name]) for name in samples}
 
     rows = [[name, s["median"], s["quiet"], s["min"], s["p25"], s["p75"],
              flops / s["min"] / 1e6, f"{s['n_quiet']}/{s['n']}"] for name, s in stats.items()]
@@ -646,55 +434,32 @@ def main(argv=None):
         print(f"(torch {torch_note})")
     print()
 
-    basis = judging_basis(stats.values(), MIN_QUIET)
-    doubtful = busy(stats.values(), basis)
-    ratios = {}
-    floor = stats["numpy floor"]
-    ref = stats.get("torch")
-    rows = []
-    for name, s in stats.items():
-        if name == "numpy floor":
-            continue
-        r = ratio_set(s, floor, "numpy")
-        if name == "torch":
-            ratios[name] = r
-            rows.append([name, None, None, None, None, r["numpy_median"], r["numpy_quiet"],
-                         r["numpy_best"], None])
-            continue
-        r["meets_floor_target"] = r[f"numpy_{basis}"] <= TARGET_VS_FLOOR
-        if ref is not None:
-            r.update(ratio_set(s, ref, "torch"))
-            r["meets_torch_target"] = r[f"torch_{basis}"] <= TARGET_VS_TORCH
-        ratios[name] = r
-        rows.append([name, r.get("torch_median"), r.get("torch_quiet"), r.get("torch_best"),
-                     None if ref is None else verdict(r["meets_torch_target"], doubtful),
-                     r["numpy_median"], r["numpy_quiet"], r["numpy_best"],
-                     verdict(r["meets_floor_target"], doubtful)])
-    common.print_table(["ratio", "/torch med", "quiet", "best", f"<= {TARGET_VS_TORCH:g}x torch",
-                        "/numpy med", "quiet", "best", f"<= {TARGET_VS_FLOOR:g}x floor"], rows)
+    basis = common.judging_basis(stats.values(), common.MIN_QUIET)
+    doubtful = common.busy(stats.values(), basis)
+    ratios = common.ratio_table(stats, basis, doubtful, TARGET_VS_TORCH, TARGET_VS_FLOOR)
     print(f"Targets: minikeras no slower than PyTorch and at most {TARGET_VS_FLOOR}x the NumPy "
-          f"floor, judged on the {BASIS_WORDS[basis]}. The best steps show the uncontended "
+          f"floor, judged on the {common.BASIS_WORDS[basis]}. The best steps show the uncontended "
           "cost.")
     if doubtful:
-        print(DOUBT_NOTE)
+        print(common.DOUBT_NOTE)
     a, b = stats["minikeras"], stats["mk: no source line"]
     print(f"Source-line capture costs {a['median'] - b['median']:.2f} ms per step (median), "
           f"{a['min'] - b['min']:.2f} ms (best).")
-    print(load_line(load_steps, stats.values()))
+    print(common.load_line(load_steps, stats.values()))
 
     fit = None
     if args.fit_rounds > 0:
         print()
         fx, fy = make_data(BATCH * FIT_BATCHES, seed=2)
         _, fit_epoch, steps, step_sums = fit_callables(weights, fx, fy)
-        load_start = cpu_snapshot()
-        fit_samples, fit_waits = timed({"fit": fit_epoch, "steps": steps}, args.fit_rounds,
+        load_start = common.cpu_snapshot()
+        fit_samples, fit_waits = common.timed({"fit": fit_epoch, "steps": steps}, args.fit_rounds,
                                        1, 1, args.pause)
-        load_fit = others_cores(load_start, cpu_snapshot())
+        load_fit = common.others_cores(load_start, common.cpu_snapshot())
         # The warm-up ran `steps` once too: keep only the timed rounds' sums of step times.
         timed_sums = step_sums[-len(fit_samples["steps"]):]
-        fit_stats = {"fit, 1 epoch": summarize(fit_samples["fit"], fit_waits["fit"]),
-                     f"sum of {FIT_BATCHES} train_on_batch": summarize(timed_sums,
+        fit_stats = {"fit, 1 epoch": common.summarize_quiet(fit_samples["fit"], fit_waits["fit"]),
+                     f"sum of {FIT_BATCHES} train_on_batch": common.summarize_quiet(timed_sums,
                                                                       fit_waits["steps"])}
         rows = [[name, s["median"], s["quiet"], s["min"], s["p25"], s["p75"],
                  f"{s['n_quiet']}/{s['n']}"] for name, s in fit_stats.items()]
@@ -703,22 +468,23 @@ def main(argv=None):
         common.print_table([f"epoch of {FIT_BATCHES} (ms)", "median", "quiet med", "best", "p25",
                             "p75", "quiet/epochs"], rows)
         f_s, s_s = fit_stats.values()
-        fit_basis = judging_basis(fit_stats.values(), max(3, (args.fit_rounds + 1) // 2))
-        fit = {"stats": fit_stats, **ratio_set(f_s, s_s, "steps"), "judged_on": fit_basis,
+        fit_basis = common.judging_basis(fit_stats.values(), max(3, (args.fit_rounds + 1) // 2))
+        fit = {"stats": fit_stats, **common.ratio_set(f_s, s_s, "steps"), "judged_on": fit_basis,
                "others_cores": load_fit,
                "samples_ms": {"fit, 1 epoch": [v * 1e3 for v in fit_samples["fit"]],
                               "train_on_batch sums": [v * 1e3 for v in timed_sums]}}
         fit["meets_target"] = fit[f"steps_{fit_basis}"] <= TARGET_FIT
-        fit_doubtful = fit["verdict_doubtful"] = busy(fit_stats.values(), fit_basis)
+        fit_doubtful = fit["verdict_doubtful"] = common.busy(fit_stats.values(), fit_basis)
         q = fit["steps_quiet"]
         print(f"fit / steps: {fit['steps_median']:.3f} (medians), "
               f"{'-' if math.isnan(q) else f'{q:.3f}'} (quiet medians), "
               f"{fit['steps_best']:.3f} (bests). Target <= {TARGET_FIT} "
               f"(fit adds at most {(TARGET_FIT - 1) * 100:.0f}%), judged on the "
-              f"{BASIS_WORDS[fit_basis]}: {verdict(fit['meets_target'], fit_doubtful)}")
+              f"{common.BASIS_WORDS[fit_basis]}: "
+              f"{common.verdict(fit['meets_target'], fit_doubtful)}")
         if fit_doubtful:
-            print(DOUBT_NOTE)
-        print(load_line(load_fit, fit_stats.values()))
+            print(common.DOUBT_NOTE)
+        print(common.load_line(load_fit, fit_stats.values()))
 
     try:
         end_load = [round(v, 2) for v in os.getloadavg()]
@@ -751,7 +517,7 @@ def main(argv=None):
             "stats": stats,
             "ratios": ratios,
             "others_cores": load_steps,
-            "quiet_wait_threshold": QUIET_WAIT,
+            "quiet_wait_threshold": common.QUIET_WAIT,
             "judged_on": basis,
             "verdicts_doubtful": doubtful,
             "fit": fit,
