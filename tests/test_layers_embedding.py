@@ -184,3 +184,34 @@ def test_merging_layers_combine_masks():
     np.testing.assert_array_equal(get_mask(side).numpy(), np.ones((2, 3), dtype=bool))
     assert get_mask(layers.Add()([plain, plain])) is None
     assert get_mask(layers.Dot(axes=2)([a, b])) is None
+
+
+def test_mask_survives_autocast_and_goes_to_the_first_output_only():
+    emb = layers.Embedding(5, 2, mask_zero=True)          # float32 output with a mask
+    x = np.array([[1, 2, 0]])
+    probe = _RecordMask(dtype="float64")                  # casts its input to float64
+    probe(emb(x))
+    np.testing.assert_array_equal(probe.seen.numpy(), x != 0)
+
+    class TwoOutputs(layers.Layer):
+        _supports_masking = True
+
+        def call(self, inputs):
+            return [inputs + 0.0, inputs * 2.0]
+
+    first, second = TwoOutputs()(emb(x))
+    np.testing.assert_array_equal(get_mask(first).numpy(), x != 0)
+    assert get_mask(second) is None
+
+
+def test_functional_graph_with_symbolic_tensors_in_other_arguments():
+    class Scale(layers.Layer):
+        def call(self, inputs, other):
+            return inputs * other
+
+    a = keras.Input(shape=(3,))
+    b = keras.Input(shape=(3,))
+    out = Scale()(a, b)
+    model = keras.Model([a, b], out)
+    xa, xb = np.ones((2, 3), np.float32) * 2, np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(model([xa, xb]).numpy(), xa * xb)

@@ -50,7 +50,10 @@ class Node:
 
     @property
     def parents(self):
-        return [t.node for t in _flatten(self.inputs) if isinstance(t, KerasTensor) and t.node]
+        """The nodes that made this call's symbolic tensors: its inputs, and any
+        KerasTensor among its other arguments (``mha(query, value)``)."""
+        return [t.node for t in _flatten([self.inputs, list(self.args), self.kwargs])
+                if isinstance(t, KerasTensor) and t.node]
 
 
 class InputLayer(Layer):
@@ -92,10 +95,11 @@ def _placeholder(shape, dtype, size):
 
 
 def _run_on_zeros(layer, inputs, args, kwargs, size):
-    concrete = _map(lambda t: _placeholder(t.shape, t.dtype, size)
-                    if isinstance(t, KerasTensor) else t, inputs)
+    def concrete(structure):
+        return _map(lambda t: _placeholder(t.shape, t.dtype, size)
+                    if isinstance(t, KerasTensor) else t, structure)
     with no_grad():
-        return layer(concrete, *args, **kwargs)
+        return layer(concrete(inputs), *concrete(list(args)), **concrete(dict(kwargs)))
 
 
 def symbolic_call(layer, inputs, args, kwargs):

@@ -259,8 +259,11 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        if any(isinstance(x, KerasTensor) for x in _flatten(inputs)):
+        if any(isinstance(x, KerasTensor) for x in _flatten(inputs)) or (
+                (args or len(kwargs) > 1 or (kwargs and "training" not in kwargs))
+                and any(isinstance(x, KerasTensor) for x in _flatten([args, kwargs]))):
             return symbolic_call(self, inputs, args, kwargs)
+        previous_mask = _map(get_mask, inputs)  # before autocast, which makes new tensors
         inputs = _map(self._autocast, inputs)
         self._maybe_build(inputs)
         self._check_input(inputs)
@@ -272,7 +275,6 @@ class Layer:
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
-        previous_mask = _map(get_mask, inputs)
         if ("mask" not in kwargs and _accepts(self.call, "mask")
                 and any(m is not None for m in _flatten(previous_mask))):
             kwargs["mask"] = previous_mask
@@ -316,9 +318,9 @@ class Layer:
         if not flat_outputs or all(get_mask(t) is not None for t in flat_outputs):
             return
         masks = self.compute_mask(inputs, previous_mask)
+        # One mask per output, in order (a single mask goes to the first output only, as
+        # in Keras: an RNN's states, an attention's scores get none).
         flat_masks = _flatten(masks) if isinstance(masks, (list, tuple)) else [masks]
-        if len(flat_masks) != len(flat_outputs):
-            flat_masks = flat_masks[:1] * len(flat_outputs)
         for t, m in zip(flat_outputs, flat_masks):
             if m is not None and get_mask(t) is None:
                 t._keras_mask = m if isinstance(m, Tensor) else Tensor(m)

@@ -135,11 +135,15 @@ class Functional(Model):
                 raise ValueError(f"Input {t.name!r} of model \"{self.name}\" is incompatible: "
                                  f"expected shape {expected}, but received input with shape {got}")
             values[id(t)] = x
+
+        def concrete(structure):  # the symbolic tensors of a structure replaced by their values
+            return _map(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, structure)
+
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            args = _map(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs)
-            out = node.layer(args, *node.args, training=training, **node.kwargs)
+            out = node.layer(concrete(node.inputs), *concrete(list(node.args)), training=training,
+                             **concrete(dict(node.kwargs)))
             for sym, real in zip(_flatten(node.outputs), _flatten(out)):
                 values[id(sym)] = real
         return _map(lambda t: values[id(t)], self._output_struct)
