@@ -66,3 +66,15 @@ def test_from_scratch_example_learns_the_digits(tmp_path):
     assert "Epoch 5/5" in out and "45/45" in out
     acc = float(out.split("test accuracy:")[1].split()[0])
     assert acc >= 0.93, out[-2000:]
+
+
+def test_convnet_example_reaches_098_on_the_digits(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_digits_convnet.py")],
+                       capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout
+    assert "conv2d (Conv2D)" in out and "max_pooling2d (MaxPooling2D)" in out
+    assert "Epoch 30/30" in out
+    acc = float(out.split("test accuracy:")[1].split()[0])
+    assert acc >= 0.98, out[-2000:]
