@@ -8,6 +8,7 @@ statistics) is Keras's. Every case is one line of Keras code written once for bo
 libraries: ``make(L)`` gets the library module (``minikeras`` or ``keras``).
 """
 import os
+import re
 
 import numpy as np
 import pytest
@@ -33,9 +34,14 @@ def _ids(*shape, high=7, zeros_at_end=True):
 
 
 def _suffixes(variables):
-    """Weight paths without the layer's own (auto-numbered) name: ``kernel``,
-    ``lstm_cell/kernel``, ``forward_lstm/lstm_cell/bias``, ..."""
-    return [v.path.split("/", 1)[1] if "/" in v.path else v.path for v in variables]
+    """Weight paths without the layer's own name and without the counters of automatic
+    names (``forward_lstm_1`` -> ``forward_lstm``): ``kernel``, ``lstm_cell/kernel``,
+    ``forward_lstm/lstm_cell/bias``, ..."""
+    out = []
+    for v in variables:
+        parts = v.path.split("/")[1:] or [v.path]
+        out.append("/".join(re.sub(r"_\d+$", "", p) for p in parts))
+    return out
 
 
 def _as_numpy(out):
@@ -59,6 +65,9 @@ def compare(make, inputs, call_kwargs=None, training=False, rtol=1e-5, atol=1e-5
     if check_paths:
         assert _suffixes(ours.weights) == _suffixes(theirs.weights)
     theirs.set_weights(w_ours)
+    # Call both again, so a layer that updates state in training (BatchNormalization's
+    # moving statistics) has been called as often in both libraries.
+    out_ours = ours(inputs, training=training, **call_kwargs)
     out_theirs = theirs(inputs, training=training, **call_kwargs)
     a, b = _as_numpy(out_ours), _as_numpy(out_theirs)
     if isinstance(a, list):
@@ -91,3 +100,175 @@ def test_the_oracle_notices_a_difference():
     with pytest.raises(AssertionError):
         compare(lambda L: L.layers.Dense(3, activation="tanh" if L is minikeras else "relu"),
                 x)
+
+
+# --------------------------------------------------------------------------- images
+IMAGES = {
+    "conv1d": (lambda L: L.layers.Conv1D(3, 3, strides=2, padding="same", activation="relu"),
+               lambda: _floats(2, 7, 2)),
+    "conv1d_causal": (lambda L: L.layers.Conv1D(2, 3, padding="causal", dilation_rate=2),
+                      lambda: _floats(2, 6, 3)),
+    "conv2d": (lambda L: L.layers.Conv2D(4, 3), lambda: _floats(2, 6, 5, 3)),
+    "conv2d_same_strided": (lambda L: L.layers.Conv2D(3, (3, 2), strides=(2, 3), padding="same"),
+                            lambda: _floats(2, 7, 8, 2)),
+    "conv2d_dilated": (lambda L: L.layers.Conv2D(2, 3, dilation_rate=2, padding="same"),
+                       lambda: _floats(1, 7, 7, 2)),
+    "conv2d_groups": (lambda L: L.layers.Conv2D(4, 3, groups=2), lambda: _floats(2, 5, 5, 4)),
+    "conv2d_transpose": (lambda L: L.layers.Conv2DTranspose(3, 3, strides=2),
+                         lambda: _floats(2, 4, 3, 2)),
+    "conv2d_transpose_same": (lambda L: L.layers.Conv2DTranspose(2, (3, 2), strides=2,
+                                                                 padding="same"),
+                              lambda: _floats(2, 3, 4, 3)),
+    "conv2d_transpose_output_padding": (
+        lambda L: L.layers.Conv2DTranspose(2, 3, strides=2, output_padding=1),
+        lambda: _floats(1, 3, 3, 2)),
+    "depthwise_conv2d": (lambda L: L.layers.DepthwiseConv2D(3, depth_multiplier=2),
+                         lambda: _floats(2, 5, 6, 3)),
+    "separable_conv2d": (lambda L: L.layers.SeparableConv2D(4, 3, padding="same"),
+                         lambda: _floats(2, 5, 5, 3)),
+    "max_pooling2d": (lambda L: L.layers.MaxPooling2D(2), lambda: _floats(2, 5, 7, 3)),
+    "max_pooling2d_same": (lambda L: L.layers.MaxPooling2D(3, strides=2, padding="same"),
+                           lambda: _floats(2, 6, 5, 2)),
+    "average_pooling2d_same": (lambda L: L.layers.AveragePooling2D(3, strides=2, padding="same"),
+                               lambda: _floats(2, 6, 5, 2)),
+    "max_pooling1d": (lambda L: L.layers.MaxPooling1D(3, strides=1), lambda: _floats(2, 6, 2)),
+    "average_pooling1d": (lambda L: L.layers.AveragePooling1D(2, padding="same"),
+                          lambda: _floats(2, 5, 2)),
+    "global_average_pooling2d": (lambda L: L.layers.GlobalAveragePooling2D(),
+                                 lambda: _floats(2, 3, 4, 5)),
+    "global_max_pooling1d": (lambda L: L.layers.GlobalMaxPooling1D(keepdims=True),
+                             lambda: _floats(2, 3, 4)),
+    "up_sampling2d": (lambda L: L.layers.UpSampling2D((2, 3)), lambda: _floats(2, 2, 3, 2)),
+    "zero_padding2d": (lambda L: L.layers.ZeroPadding2D(((1, 2), (0, 1))),
+                       lambda: _floats(2, 2, 3, 2)),
+    "cropping2d": (lambda L: L.layers.Cropping2D(((1, 0), (1, 2))), lambda: _floats(2, 4, 5, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_image_layers_match_keras(name):
+    make, data = IMAGES[name]
+    compare(make, data())
+
+
+# --------------------------------------------------------------------------- normalization
+NORMS = {
+    "batch_norm_inference": (lambda L: L.layers.BatchNormalization(), lambda: _floats(4, 3),
+                             False),
+    "batch_norm_training": (lambda L: L.layers.BatchNormalization(momentum=0.9),
+                            lambda: _floats(4, 2, 3), True),
+    "layer_norm": (lambda L: L.layers.LayerNormalization(), lambda: _floats(2, 3, 4), False),
+    "layer_norm_axes": (lambda L: L.layers.LayerNormalization(axis=[1, 2]),
+                        lambda: _floats(2, 3, 4), False),
+    "group_norm": (lambda L: L.layers.GroupNormalization(groups=2), lambda: _floats(2, 3, 4),
+                   False),
+    "group_norm_axis1": (lambda L: L.layers.GroupNormalization(groups=3, axis=1),
+                         lambda: _floats(2, 6, 4), False),
+    "batch_norm_renorm": (lambda L: L.layers.BatchNormalization(renorm=True),
+                          lambda: _floats(6, 3), True),
+    "layer_norm_rms": (lambda L: L.layers.LayerNormalization(rms_scaling=True),
+                       lambda: _floats(2, 3, 4), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORMS))
+def test_normalization_layers_match_keras(name):
+    make, data, training = NORMS[name]
+    ours, theirs = compare(make, data(), training=training, rtol=1e-4, atol=1e-5)
+    if training:
+        # The moving statistics moved the same way in both.
+        for a, b in zip(ours.get_weights(), theirs.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- sequences
+def _seq(b=3, t=5, d=4):
+    return _floats(b, t, d)
+
+
+SEQUENCES = {
+    "simple_rnn": (lambda L: L.layers.SimpleRNN(3), _seq, {}),
+    "simple_rnn_sequences": (lambda L: L.layers.SimpleRNN(3, return_sequences=True,
+                                                         go_backwards=True), _seq, {}),
+    "lstm": (lambda L: L.layers.LSTM(3), _seq, {}),
+    "lstm_state": (lambda L: L.layers.LSTM(3, return_sequences=True, return_state=True),
+                   _seq, {}),
+    "lstm_backwards": (lambda L: L.layers.LSTM(2, go_backwards=True), _seq, {}),
+    "lstm_cell_path": (lambda L: L.layers.LSTM(3, use_cudnn=False, return_sequences=True),
+                       _seq, {}),
+    "gru": (lambda L: L.layers.GRU(3), _seq, {}),
+    "gru_not_reset_after": (lambda L: L.layers.GRU(3, reset_after=False,
+                                                   return_sequences=True), _seq, {}),
+    "bidirectional_lstm": (lambda L: L.layers.Bidirectional(L.layers.LSTM(2)), _seq, {}),
+    "bidirectional_gru_sum": (lambda L: L.layers.Bidirectional(
+        L.layers.GRU(2, return_sequences=True), merge_mode="sum"), _seq, {}),
+    "time_distributed_dense": (lambda L: L.layers.TimeDistributed(L.layers.Dense(2)), _seq, {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCES))
+def test_recurrent_layers_match_keras(name):
+    make, data, kwargs = SEQUENCES[name]
+    compare(make, data(), kwargs, rtol=1e-4, atol=1e-5)
+
+
+MASKED = ["simple_rnn", "lstm", "lstm_state", "lstm_backwards", "lstm_cell_path", "gru",
+          "gru_not_reset_after", "bidirectional_lstm"]
+
+
+@pytest.mark.parametrize("name", MASKED)
+def test_recurrent_layers_with_a_padding_mask_match_keras(name):
+    """Embedding(mask_zero=True) -> the recurrent layer, as a Sequential model: the mask the
+    embedding makes reaches the RNN, which skips the padded steps as Keras does."""
+    make, _, _ = SEQUENCES[name]
+
+    def model(L):
+        return L.Sequential([L.Input((6,), dtype="int32"),
+                             L.layers.Embedding(7, 4, mask_zero=True), make(L)])
+    compare(model, _ids(3, 6), rtol=1e-4, atol=1e-5, check_paths=False)
+
+
+# --------------------------------------------------------------------------- attention
+def test_multi_head_attention_matches_keras():
+    q, v = _floats(2, 4, 5), _floats(2, 3, 6)
+    ours = minikeras.layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    a = ours(q, v)
+    theirs(q, v)
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
+    assert _suffixes(ours.weights) == _suffixes(theirs.weights)
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(a.numpy(), np.asarray(theirs(q, v)), rtol=1e-5, atol=1e-5)
+    mask = RNG.random((2, 4, 3)) > 0.3
+    mask[..., 0] = True
+    out_o, scores_o = ours(q, v, attention_mask=mask, return_attention_scores=True)
+    out_t, scores_t = theirs(q, v, attention_mask=mask, return_attention_scores=True)
+    np.testing.assert_allclose(out_o.numpy(), np.asarray(out_t), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(scores_o.numpy(), np.asarray(scores_t), rtol=1e-5, atol=1e-6)
+    x = _floats(2, 4, 6)
+    ours_self = minikeras.layers.MultiHeadAttention(num_heads=2, key_dim=2, value_dim=3)
+    theirs_self = keras.layers.MultiHeadAttention(num_heads=2, key_dim=2, value_dim=3)
+    a = ours_self(x, x, use_causal_mask=True)
+    theirs_self(x, x, use_causal_mask=True)
+    theirs_self.set_weights(ours_self.get_weights())
+    np.testing.assert_allclose(a.numpy(), np.asarray(theirs_self(x, x, use_causal_mask=True)),
+                               rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("score_mode", ["dot", "concat"])
+def test_attention_matches_keras(score_mode):
+    q, v = _floats(2, 3, 4), _floats(2, 5, 4)
+
+    def make(L):
+        return L.layers.Attention(use_scale=True, score_mode=score_mode)
+    ours, theirs = make(minikeras), make(keras)
+    ours([q, v])
+    theirs([q, v])
+    theirs.set_weights(ours.get_weights())
+    mask = [np.ones((2, 3), dtype=bool), RNG.random((2, 5)) > 0.4]
+    mask[1][:, 0] = True
+    np.testing.assert_allclose(ours([q, v], mask=mask).numpy(),
+                               np.asarray(theirs([q, v], mask=mask)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours([q, v], use_causal_mask=True).numpy(),
+                               np.asarray(theirs([q, v], use_causal_mask=True)),
+                               rtol=1e-5, atol=1e-5)

@@ -75,3 +75,32 @@ def test_keras_model_fits_through_the_cuda_backend():
     history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
     assert len(history.history["loss"]) == 2
     assert model.predict(x, verbose=0).shape == (8, 3)
+
+
+def test_conv_pooling_and_recurrent_kernels_are_in_the_cuda_table():
+    """The CUDA table holds the device-generic array code of these kernels (CuPy on a GPU,
+    NumPy in the simulator): the same functions as the CPU table."""
+    for name in ("im2col", "col2im", "conv_forward", "conv_input_grad", "conv_kernel_grad",
+                 "max_pool_forward", "max_pool_backward", "average_pool_forward",
+                 "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward"):
+        assert getattr(backend.kernels, name) is getattr(cpu_kernels, name), name
+
+
+def test_convnet_and_lstm_fit_through_the_cuda_backend():
+    from minikeras import layers
+    rng = np.random.default_rng(4)
+    images = rng.standard_normal((6, 6, 6, 1)).astype(np.float32)
+    labels = rng.integers(0, 3, size=6)
+    convnet = mk.Sequential([mk.Input((6, 6, 1)), layers.Conv2D(2, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Flatten(),
+                             layers.Dense(3, activation="softmax")])
+    convnet.compile("adam", "sparse_categorical_crossentropy")
+    history = convnet.fit(images, labels, epochs=2, batch_size=3, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    sequences = rng.standard_normal((4, 5, 3)).astype(np.float32)
+    lstm = mk.Sequential([mk.Input((5, 3)), layers.LSTM(4), layers.Dense(2)])
+    lstm.compile("sgd", "mse")
+    history = lstm.fit(sequences, rng.standard_normal((4, 2)).astype(np.float32), epochs=2,
+                       batch_size=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert lstm.predict(sequences, verbose=0).shape == (4, 2)
