@@ -115,11 +115,12 @@ def max_pool_forward(x, pool, strides, padding, with_argmax=True):
         v = _offset_view(xpad, i, j, oh, ow, strides)
         if with_argmax:
             # argmax = k where v beats the running maximum (strictly: on a tie the earlier
-            # offset keeps it), written as argmax += wins·(k - argmax) because a masked
-            # assignment with an unpredictable mask is several times slower.
+            # offset keeps it). The offsets come in increasing order, so k is larger than
+            # any index argmax holds yet: argmax = max(argmax, wins·k), two array passes
+            # (a masked assignment with an unpredictable mask is several times slower).
             wins = xp.greater(v, y).view(argmax.dtype) if argmax.dtype == "uint8" else (
                 xp.greater(v, y).astype(argmax.dtype))
-            argmax += wins * (argmax.dtype.type(k) - argmax)
+            xp.maximum(argmax, xp.multiply(wins, argmax.dtype.type(k)), out=argmax)
         xp.maximum(y, v, out=y)
     if squeeze:
         y = y[:, 0]
