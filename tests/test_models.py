@@ -355,3 +355,26 @@ def test_unknown_names_fail_at_compile_listing_the_valid_ones():
         model.compile("adam", "msex")
     with pytest.raises(ValueError, match="acuracy"):
         model.compile("adam", "mse", metrics=["acuracy"])
+
+
+def test_model_input_and_output_shapes():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    assert model.input_shape == (None, 3) and model.output_shape == (None, 2)
+    a, b = keras.Input((4,)), keras.Input((5,))
+    two = keras.Model([a, b], [layers.Dense(1)(a), layers.Dense(6)(b)])
+    assert two.input_shape == [(None, 4), (None, 5)]
+    assert two.output_shape == [(None, 1), (None, 6)]
+
+
+def test_fit_is_reproducible_after_set_random_seed():
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("int32")
+
+    def run():
+        keras.utils.set_random_seed(7)
+        model = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="relu"),
+                                  layers.Dense(2)])
+        model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model.fit(x, y, batch_size=8, epochs=3, verbose=0).history["loss"]
+
+    assert run() == run()

@@ -88,6 +88,10 @@ class ArrayBatches:
         self.n = check_arrays(x, y, sample_weight)
         self.batch_size = batch_size
         self.shuffle = shuffle
+        # Without a seed, the shuffling seed comes from NumPy's global generator, which
+        # keras.utils.set_random_seed seeds: fit is then reproducible, as in Keras.
+        if seed is None:
+            seed = int(np.random.randint(0, 2**31 - 1))
         self.rng = np.random.default_rng(seed)
 
     @property

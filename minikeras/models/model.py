@@ -28,6 +28,16 @@ class Model(Trainer, Layer):
         Layer.__init__(self, trainable=trainable, name=name, **kwargs)
         Trainer.__init__(self)
 
+    @property
+    def input_shape(self):
+        """The shape(s) of the model's symbolic input(s), None for unknown sizes."""
+        return _map(lambda t: tuple(t.shape), self.input)
+
+    @property
+    def output_shape(self):
+        """The shape(s) of the model's symbolic output(s), None for unknown sizes."""
+        return _map(lambda t: tuple(t.shape), self.output)
+
     def get_layer(self, name=None, index=None):
         """A layer of the model by ``name`` or by ``index`` in ``model.layers``."""
         if index is not None:
