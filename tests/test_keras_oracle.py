@@ -142,6 +142,31 @@ IMAGES = {
     "zero_padding2d": (lambda L: L.layers.ZeroPadding2D(((1, 2), (0, 1))),
                        lambda: _floats(2, 2, 3, 2)),
     "cropping2d": (lambda L: L.layers.Cropping2D(((1, 0), (1, 2))), lambda: _floats(2, 4, 5, 2)),
+    "conv2d_channels_first": (lambda L: L.layers.Conv2D(3, 2, strides=2, padding="same",
+                                                        data_format="channels_first"),
+                              lambda: _floats(2, 2, 5, 7)),
+    "conv1d_transpose": (lambda L: L.layers.Conv1DTranspose(2, 3, strides=2, padding="same"),
+                         lambda: _floats(2, 5, 3)),
+    "depthwise_conv1d": (lambda L: L.layers.DepthwiseConv1D(3, strides=2, depth_multiplier=2),
+                         lambda: _floats(2, 7, 3)),
+    "depthwise_conv2d_strided": (lambda L: L.layers.DepthwiseConv2D(3, strides=2,
+                                                                    padding="same"),
+                                 lambda: _floats(2, 7, 6, 2)),
+    "separable_conv1d": (lambda L: L.layers.SeparableConv1D(4, 3, depth_multiplier=2),
+                         lambda: _floats(2, 6, 3)),
+    "separable_conv2d_multiplier": (lambda L: L.layers.SeparableConv2D(
+        3, 3, strides=2, padding="same", depth_multiplier=2), lambda: _floats(2, 7, 7, 2)),
+    "up_sampling2d_bilinear": (lambda L: L.layers.UpSampling2D(2, interpolation="bilinear"),
+                               lambda: _floats(2, 3, 4, 2)),
+    "up_sampling1d": (lambda L: L.layers.UpSampling1D(3), lambda: _floats(2, 3, 2)),
+    "zero_padding1d": (lambda L: L.layers.ZeroPadding1D((2, 1)), lambda: _floats(2, 3, 2)),
+    "cropping1d": (lambda L: L.layers.Cropping1D((1, 2)), lambda: _floats(2, 6, 2)),
+    "global_max_pooling2d": (lambda L: L.layers.GlobalMaxPooling2D(),
+                             lambda: _floats(2, 3, 5, 2)),
+    "global_average_pooling1d": (lambda L: L.layers.GlobalAveragePooling1D(),
+                                 lambda: _floats(2, 4, 3)),
+    "time_distributed_conv2d": (lambda L: L.layers.TimeDistributed(L.layers.Conv2D(2, 3)),
+                                lambda: _floats(2, 3, 5, 5, 2)),
 }
 
 
@@ -172,6 +197,7 @@ NORMS = {
 
 
 @pytest.mark.parametrize("name", sorted(NORMS))
+@pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`")  # Keras's own deprecation
 def test_normalization_layers_match_keras(name):
     make, data, training = NORMS[name]
     ours, theirs = compare(make, data(), training=training, rtol=1e-4, atol=1e-5)
@@ -272,3 +298,24 @@ def test_attention_matches_keras(score_mode):
     np.testing.assert_allclose(ours([q, v], use_causal_mask=True).numpy(),
                                np.asarray(theirs([q, v], use_causal_mask=True)),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_stacked_masked_model_matches_keras():
+    """Embedding(mask_zero) -> LSTM(return_sequences) -> GRU -> Dense, in a functional model:
+    the mask reaches both recurrent layers."""
+    def model(L):
+        ids = L.Input((6,), dtype="int32")
+        h = L.layers.Embedding(8, 4, mask_zero=True)(ids)
+        h = L.layers.LSTM(3, return_sequences=True)(h)
+        h = L.layers.GRU(2)(h)
+        return L.Model(ids, L.layers.Dense(2)(h))
+    compare(model, _ids(3, 6, high=8), rtol=1e-4, atol=1e-5, check_paths=False)
+
+
+def test_masked_global_average_and_self_attention_match_keras():
+    def model(L):
+        ids = L.Input((5,), dtype="int32")
+        h = L.layers.Embedding(9, 4, mask_zero=True)(ids)
+        h = L.layers.MultiHeadAttention(num_heads=2, key_dim=2)(h, h)
+        return L.Model(ids, L.layers.GlobalAveragePooling1D()(h))
+    compare(model, _ids(3, 5, high=9), rtol=1e-4, atol=1e-5, check_paths=False)
