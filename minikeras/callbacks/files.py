@@ -92,8 +92,11 @@ class ModelCheckpoint(MonitorCallback):
       value to beat at first.
     * ``save_freq="epoch"`` saves at each epoch end; an integer N saves every N batches.
 
-    The files themselves are written by the model's ``save``/``save_weights``; a model
-    without them makes ``fit`` fail at its start with a ``NotImplementedError``.
+    The files themselves are written by the model's ``save``/``save_weights``
+    (:mod:`minikeras.saving`: Keras 3's formats, written beside the target and renamed over
+    it, so an interrupted save leaves the previous checkpoint whole). A model without them
+    makes ``fit`` fail at its start with a ``NotImplementedError``, and so does the legacy
+    ``.h5`` model format, which minikeras does not write (a ValueError).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -123,6 +126,13 @@ class ModelCheckpoint(MonitorCallback):
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs=None):
         self._saver()  # fail now, not after the first epoch of training
+        from ..models.model import Model
+        if (not self.save_weights_only and self.filepath.endswith(".h5")
+                and getattr(type(self.model), "save", None) is Model.save):
+            raise ValueError("minikeras saves whole models in the Keras 3 format only: give "
+                             "ModelCheckpoint a filepath ending in `.keras` (Received: "
+                             f"filepath={self.filepath}), or use save_weights_only=True with "
+                             "`.weights.h5`.")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -200,8 +210,8 @@ class ModelCheckpoint(MonitorCallback):
             option = "save_weights_only=True" if self.save_weights_only else "the default"
             raise NotImplementedError(
                 f"ModelCheckpoint ({option}) saves through `model.{name}(filepath)`, but "
-                f"{type(self.model).__name__} has no `{name}` method: minikeras cannot write "
-                f"{what} files yet.")
+                f"{type(self.model).__name__} has no `{name}` method, so it cannot write "
+                f"{what} files.")
         return method
 
     def _save_model(self, epoch, batch, logs):

@@ -9,7 +9,7 @@ from .layer import Layer
 def _serialize(obj):
     if obj is None:
         return None
-    if isinstance(obj, str):
+    if isinstance(obj, (str, dict)):  # a name, or already a config ({"class_name": ...})
         return obj
     if hasattr(obj, "get_config"):
         return {"class_name": type(obj).__name__, "config": obj.get_config()}

@@ -60,6 +60,36 @@ class Model(Trainer, Layer):
         from .summary import print_summary
         print_summary(self, line_length=line_length, print_fn=print_fn)
 
+    # ------------------------------------------------------------------ saving (minikeras.saving)
+    def _maybe_build(self, inputs):
+        """Build on the first call, remembering the input shape (the ``build_config`` of a
+        saved file), so that a loaded subclassed model can be built before its weights
+        are read."""
+        if not self.built:
+            self._build_input_shape = _map(
+                lambda t: (None,) + tuple(t.shape[1:]) if hasattr(t, "shape") else None, inputs)
+        Layer._maybe_build(self, inputs)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the whole model to a ``.keras`` file that Keras 3 can load."""
+        from ..saving import save_model
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Save the weights to a ``.weights.h5`` file in Keras 3's layout."""
+        from ..saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights from a ``.weights.h5`` or ``.keras`` file (all, or none on a misfit)."""
+        from ..saving import load_weights
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's config as Keras's JSON string (``models.model_from_json``)."""
+        from ..saving import to_json
+        return to_json(self, **kwargs)
+
 
 class Functional(Model):
     """A model made of the layer calls between ``inputs`` and ``outputs``."""
