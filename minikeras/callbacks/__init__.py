@@ -12,8 +12,10 @@ learning-rate callbacks add ``"learning_rate"``); the callbacks after it in the 
 * ``monitor.py``: how a watched value "improves" (``mode``, ``min_delta``, ``best``);
 * ``training.py``: ``EarlyStopping``, ``TerminateOnNaN``, ``LearningRateScheduler``,
   ``ReduceLROnPlateau``;
-* ``files.py``: ``CSVLogger``, ``ModelCheckpoint``.
+* ``files.py``: ``CSVLogger``, ``ModelCheckpoint``;
+* ``backup.py``: ``BackupAndRestore``.
 """
+from .backup import BackupAndRestore
 from .base import Callback, CallbackList, History, LambdaCallback
 from .files import CSVLogger, ModelCheckpoint
 from .progress import ProgbarLogger
@@ -21,4 +23,4 @@ from .training import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, T
 
 __all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "ProgbarLogger",
            "EarlyStopping", "TerminateOnNaN", "LearningRateScheduler", "ReduceLROnPlateau",
-           "CSVLogger", "ModelCheckpoint"]
+           "CSVLogger", "ModelCheckpoint", "BackupAndRestore"]

@@ -235,7 +235,14 @@ class Trainer:
         cbs.set_model(self)
         cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
         self.stop_training = False
+        self._initial_epoch = None
+        if self.built and not self.optimizer.built:
+            # As Keras does before on_train_begin: the optimizer's slots exist, so a callback
+            # can restore them (BackupAndRestore).
+            self.optimizer.build(self.trainable_weights)
         cbs.on_train_begin()
+        if self._initial_epoch is not None:  # BackupAndRestore found a backup: resume there
+            initial_epoch, self._initial_epoch = self._initial_epoch, None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
