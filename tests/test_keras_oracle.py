@@ -319,3 +319,20 @@ def test_masked_global_average_and_self_attention_match_keras():
         h = L.layers.MultiHeadAttention(num_heads=2, key_dim=2)(h, h)
         return L.Model(ids, L.layers.GlobalAveragePooling1D()(h))
     compare(model, _ids(3, 5, high=9), rtol=1e-4, atol=1e-5, check_paths=False)
+
+
+def test_functional_layer_order_matches_keras():
+    """model.layers (and so model.weights and the summary rows) in Keras's order."""
+    def model(L):
+        a = L.Input((3,), name="a")
+        b = L.Input((4,), name="b")
+        x = L.layers.Dense(5, name="left")(a)
+        y = L.layers.Dense(5, name="right")(b)
+        y2 = L.layers.Dense(5, name="right_more")(y)
+        joined = L.layers.Concatenate(name="joined")([y2, x])
+        skip = L.layers.Dense(10, name="skip")(a)
+        out = L.layers.Add(name="out")([L.layers.Dense(10, name="head")(joined), skip])
+        return L.Model([a, b], out)
+    ours, theirs = model(minikeras), model(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]

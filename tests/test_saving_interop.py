@@ -19,7 +19,7 @@ os.environ["KERAS_BACKEND"] = "numpy"  # before keras is imported: no GPU framew
 import keras  # noqa: E402  (the reference implementation, a test dependency)
 
 import minikeras  # noqa: E402
-from minikeras.saving.graph_order import keras_layer_order  # noqa: E402
+from minikeras.models.graph_order import keras_layer_order  # noqa: E402
 from minikeras.saving.keras_ops import KerasOp  # noqa: E402
 
 RNG = np.random.default_rng(5)

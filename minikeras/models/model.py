@@ -10,6 +10,7 @@ here.
 """
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import Layer, _flatten, _map
+from .graph_order import keras_layer_order
 from .trainer import Trainer
 
 
@@ -105,12 +106,11 @@ class Functional(Model):
                 raise TypeError(f"keras.Model(inputs, outputs) expects symbolic tensors from "
                                 f"keras.Input and layer calls; got {type(t).__name__}.")
         self._nodes = self._order_nodes()
-        for t in self.inputs:  # the InputLayers first, in the order of `inputs`
-            if t.node.layer not in self._layers:
-                self._layers.append(t.node.layer)
-        for node in self._nodes:
-            if node.layer not in self._layers:
-                self._layers.append(node.layer)
+        # model.layers (and so model.weights) in Keras's order: by depth from the outputs,
+        # the deepest first (models/graph_order.py)
+        for layer in keras_layer_order(self):
+            if layer not in self._layers:
+                self._layers.append(layer)
         self.built = True
 
     def _order_nodes(self):

@@ -17,7 +17,7 @@ from .. import losses, metrics, optim
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import _flatten, _map
 from . import keras_ops, serialization
-from .graph_order import keras_layer_order
+from ..models.graph_order import keras_layer_order
 from .serialization import serialize_keras_object, serialize_layer
 
 FUNCTIONAL_MODULE = "keras.src.models.functional"

@@ -8,7 +8,7 @@ names (automatic names change between runs, the structure does not):
   ``name``; its own weights, trainable then non-trainable, in creation order, are the
   datasets ``"0"``, ``"1"``, ... (the root model is just ``vars``);
 * the children of a Sequential or functional model are first its ``layers`` (for a
-  functional model in Keras's order, see ``graph_order.py``), a list:
+  functional model in Keras's order, see ``models/graph_order.py``), a list:
   a list's items are named after their class in snake case (``dense``, ``dense_1``...;
   ``input_layer`` for an InputLayer, whatever its name), a nested list ``container``;
 * then every other attribute that holds a layer, an optimizer or a list of them, in
@@ -27,7 +27,7 @@ import numpy as np
 from .. import backend
 from ..layers.layer import Layer, _snake_case
 from ..optim.base import Optimizer
-from .graph_order import keras_layer_order
+from ..models.graph_order import keras_layer_order
 from .keras_ops import KerasOp
 
 _skipsets = {}
