@@ -13,8 +13,14 @@ import re
 import numpy as np
 import pytest
 
+_previous_backend = os.environ.get("KERAS_BACKEND")
 os.environ["KERAS_BACKEND"] = "numpy"  # before keras is imported; real Keras, no GPU framework
 import keras  # noqa: E402  (the reference, a test dependency)
+# Keras has read it; subprocesses of later tests must not inherit it.
+if _previous_backend is None:
+    del os.environ["KERAS_BACKEND"]
+else:
+    os.environ["KERAS_BACKEND"] = _previous_backend
 
 import minikeras  # noqa: E402
 
@@ -336,3 +342,13 @@ def test_functional_layer_order_matches_keras():
     ours, theirs = model(minikeras), model(keras)
     assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
     assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
+
+
+def test_model_weights_order_matches_keras_with_batch_normalization():
+    """get_weights/set_weights lists move between the libraries for a convnet with
+    BatchNormalization (Keras lists weights layer by layer)."""
+    def model(L):
+        return L.Sequential([L.Input((6, 6, 2)), L.layers.Conv2D(3, 3),
+                             L.layers.BatchNormalization(), L.layers.Flatten(),
+                             L.layers.Dense(2)])
+    compare(model, _floats(2, 6, 6, 2), check_paths=False)

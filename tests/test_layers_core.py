@@ -156,3 +156,29 @@ def test_custom_layer_with_build_and_call():
     np.testing.assert_allclose(s(x).numpy(), x)
     assert [w.name for w in s.weights] == ["w"]
     assert check_layer_gradients(s, x).ok
+
+
+def test_weights_are_listed_layer_by_layer_and_freezing_keeps_the_order():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.BatchNormalization(),
+                              layers.Dense(2)])
+    names = [w.path.split("/", 1)[1] for w in model.weights]
+    assert names == ["kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance",
+                     "kernel", "bias"]                                  # Keras's order
+    before = [w.copy() for w in model.get_weights()]
+    order = [id(w) for w in model.weights]
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    y0 = model(x).numpy()
+    model.layers[0].trainable = False
+    assert [id(w) for w in model.weights] == order
+    assert len(model.trainable_weights) == 4 and len(model.non_trainable_weights) == 4
+    model.set_weights(before)                                          # same order as before
+    np.testing.assert_array_equal(model(x).numpy(), y0)
+
+
+def test_get_weights_returns_copies():
+    layer = layers.Dense(2)
+    layer(np.ones((1, 3), "float32"))
+    w = layer.get_weights()
+    w[0][:] = 0
+    assert np.any(layer.kernel.numpy() != 0)
+    assert not np.shares_memory(layer.get_weights()[0], layer.kernel.numpy())

@@ -623,3 +623,21 @@ def test_fused_path_with_input_dropout_uses_the_cell_loop_mask(kind):
     a = fused(x, training=True).numpy()
     np.testing.assert_allclose(a, loop(x, training=True).numpy(), rtol=1e-5, atol=1e-6)
     assert not np.allclose(a, fused(x).numpy())
+
+
+@pytest.mark.parametrize("layer_class", [layers.LSTM, layers.GRU])
+def test_fused_sequences_are_not_overwritten_by_the_next_call(layer_class):
+    """The fused op reuses its step buffers from one call to the next; the sequence it
+    returns must be a copy even when batch or time is 1 (where a swapped view would already
+    be contiguous)."""
+    model = keras.Sequential([keras.Input((5, 2)), layer_class(3, return_sequences=True)])
+    x = np.random.default_rng(0).random((3, 5, 2)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, batch_size=1, verbose=0), model(x).numpy(),
+                               rtol=1e-6, atol=1e-7)
+    single = layer_class(3, return_sequences=True)
+    xa, xb = np.ones((4, 1, 2), "float32"), np.zeros((4, 1, 2), "float32")
+    with keras.no_grad():
+        ya = single(xa)
+        kept = ya.numpy().copy()
+        single(xb)
+    np.testing.assert_array_equal(ya.numpy(), kept)

@@ -378,3 +378,19 @@ def test_fit_is_reproducible_after_set_random_seed():
         return model.fit(x, y, batch_size=8, epochs=3, verbose=0).history["loss"]
 
     assert run() == run()
+
+
+def test_functional_shapes_with_unknown_time_and_image_sizes():
+    """Unknown sizes beyond the batch stay unknown through convolutions, pooling, cropping
+    and recurrent layers (Keras's text-classification convnet has Input((None,)))."""
+    conv = keras.Sequential([keras.Input((None, None, 1)), layers.Conv2D(4, 3),
+                             layers.MaxPooling2D(2), layers.Cropping2D(1)])
+    assert conv.output_shape == (None, None, None, 4)
+    text = keras.Sequential([keras.Input((None,), dtype="int64"), layers.Embedding(100, 8),
+                             layers.Conv1D(16, 7, strides=3, activation="relu"),
+                             layers.GlobalMaxPooling1D(), layers.Dense(1)])
+    assert text.output_shape == (None, 1)
+    assert text(np.ones((2, 50), "int64")).shape == (2, 1)
+    assert layers.Conv1D(2, 1, strides=3)(keras.Input((None, 4))).shape == (None, None, 2)
+    assert layers.Conv2D(2, 3, strides=2, padding="same")(
+        keras.Input((None, 8, 3))).shape == (None, None, 4, 2)

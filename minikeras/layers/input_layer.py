@@ -90,26 +90,66 @@ def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, 
                       name=name).output
 
 
-def _placeholder(shape, dtype, size):
-    return Tensor(backend.xp.zeros(tuple(size if s is None else s for s in shape), dtype=dtype))
+def _placeholder(shape, dtype, sizes):
+    """Zeros of ``shape`` with an unknown batch size set to ``sizes[0]`` and any other
+    unknown size (time steps, image sides) to ``sizes[1]``."""
+    concrete = tuple((sizes[0] if i == 0 else sizes[1]) if s is None else s
+                     for i, s in enumerate(shape))
+    return Tensor(backend.xp.zeros(concrete, dtype=dtype))
 
 
-def _run_on_zeros(layer, inputs, args, kwargs, size):
+def _run_on_zeros(layer, inputs, args, kwargs, sizes):
     def concrete(structure):
-        return _map(lambda t: _placeholder(t.shape, t.dtype, size)
+        return _map(lambda t: _placeholder(t.shape, t.dtype, sizes)
                     if isinstance(t, KerasTensor) else t, structure)
     with no_grad():
         return layer(concrete(inputs), *concrete(list(args)), **concrete(dict(kwargs)))
 
 
+# Two runs on zeros tell which output sizes follow an unknown input size. The batch is tried
+# at 2 and 3; an unknown time or image size at 31 and 37 (large enough for the usual
+# kernels and strides), and once more at 97 and 101 if a layer refuses those.
+_PROBES = (((2, 31), (3, 37)), ((2, 97), (3, 101)))
+
+
+def _declared_shapes(layer, inputs):
+    """``layer.compute_output_shape`` of the symbolic input shapes, when the layer has its
+    own and it answers (it knows that a strided convolution of None steps has None
+    steps, where two probes could agree by chance); else None."""
+    if type(layer).compute_output_shape is Layer.compute_output_shape:
+        return None
+    shapes = _map(lambda t: t.shape, inputs)
+    try:
+        out = layer.compute_output_shape(shapes)
+    except Exception:  # a layer whose compute_output_shape needs more than shapes
+        return None
+    return out
+
+
 def symbolic_call(layer, inputs, args, kwargs):
     """Call ``layer`` on KerasTensors: infer the output shape(s), record a Node."""
     kwargs = {k: v for k, v in kwargs.items() if k != "training"}
-    out_a = _run_on_zeros(layer, inputs, args, kwargs, 2)
-    out_b = _run_on_zeros(layer, inputs, args, kwargs, 3)
+    inner_unknown = any(s is None for t in _flatten(inputs) if isinstance(t, KerasTensor)
+                        for s in t.shape[1:])
+    probes = _PROBES if inner_unknown else (((2, 2), (3, 3)),)
+    for i, (first, second) in enumerate(probes):
+        try:
+            out_a = _run_on_zeros(layer, inputs, args, kwargs, first)
+            out_b = _run_on_zeros(layer, inputs, args, kwargs, second)
+            break
+        except ValueError:
+            if i == len(probes) - 1:
+                raise
     flat_a, flat_b = _flatten(out_a), _flatten(out_b)
     shapes = [tuple(None if p != q else p for p, q in zip(a.shape, b.shape))
               if a.ndim == b.ndim else (None,) * a.ndim for a, b in zip(flat_a, flat_b)]
+    if inner_unknown:
+        declared = _declared_shapes(layer, inputs)
+        flat_declared = (_flatten_shapes(declared) if declared is not None else [])
+        if len(flat_declared) == len(shapes) and all(
+                len(d) == len(s) for d, s in zip(flat_declared, shapes)):
+            shapes = [tuple(None if (d is None or s is None) else s for d, s in zip(ds, ss))
+                      for ds, ss in zip(flat_declared, shapes)]
     outputs_flat = [KerasTensor(s, dtype=a.dtype) for s, a in zip(shapes, flat_a)]
     it = iter(outputs_flat)
     outputs = _map(lambda _: next(it), out_a)
@@ -118,6 +158,17 @@ def symbolic_call(layer, inputs, args, kwargs):
         t.node, t.index = node, i
     layer._inbound.append(node)
     return outputs
+
+
+def _flatten_shapes(shapes):
+    """A shape or a structure of shapes as a list of tuples."""
+    if isinstance(shapes, tuple) and all(s is None or isinstance(s, int) for s in shapes):
+        return [shapes]
+    if isinstance(shapes, (list, tuple)):
+        return [s for part in shapes for s in _flatten_shapes(part)]
+    if isinstance(shapes, dict):
+        return [s for part in shapes.values() for s in _flatten_shapes(part)]
+    return [tuple(shapes)]
 
 
 def infer_output_shape(layer, input_shape):

@@ -163,10 +163,23 @@ class Layer:
             out.extend(layer._all_layers())
         return out
 
+    def _flagged_weights(self, active=True):
+        """(weight, trainable?) for this layer's own weights, then each sub-layer's, depth
+        first: Keras's order, which does not change when a layer is frozen. A weight is
+        trainable when it was made trainable and its layer and every layer above it are."""
+        active = active and self._trainable
+        out = [(v, active) for v in self._trainable_weights]
+        out += [(v, False) for v in self._non_trainable_weights]
+        for layer in self._layers:
+            out.extend(layer._flagged_weights(active))
+        return out
+
     @property
     def weights(self):
-        """Every weight, trainable first, then non-trainable (Keras's order)."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Every weight, layer by layer: each layer's trainable then non-trainable weights,
+        then its sub-layers' (Keras's order, so ``get_weights``/``set_weights`` lists match
+        Keras's and do not depend on which layers are frozen)."""
+        return _unique([v for v, _ in self._flagged_weights()])
 
     @property
     def variables(self):
@@ -174,24 +187,12 @@ class Layer:
 
     @property
     def trainable_weights(self):
-        if not self._trainable:
-            return []
-        out = list(self._trainable_weights)
-        for layer in self._layers:
-            out.extend(layer.trainable_weights)
-        return _unique(out)
+        return _unique([v for v, trainable in self._flagged_weights() if trainable])
 
     @property
     def non_trainable_weights(self):
-        if not self._trainable:
-            out = list(self._trainable_weights) + list(self._non_trainable_weights)
-            for layer in self._layers:
-                out.extend(layer.weights)
-            return _unique(out)
-        out = list(self._non_trainable_weights)
-        for layer in self._layers:
-            out.extend(layer.non_trainable_weights)
-        return _unique(out)
+        trainable = {id(v) for v in self.trainable_weights}
+        return _unique([v for v, _ in self._flagged_weights() if id(v) not in trainable])
 
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
@@ -205,8 +206,10 @@ class Layer:
         return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
-        """The weights as NumPy arrays, in ``layer.weights`` order."""
-        return [w.numpy() for w in self.weights]
+        """Copies of the weights as NumPy arrays, in ``layer.weights`` order (copies, as in
+        Keras: training afterwards does not change them, and changing them does not change
+        the layer)."""
+        return [np.array(w.numpy(), copy=True) for w in self.weights]
 
     def set_weights(self, weights):
         """Set the weights from NumPy arrays given in ``layer.weights`` order."""

@@ -172,7 +172,9 @@ def lstm_sequence_forward(x, h0, c0, kernel, recurrent_kernel, bias=None, mask=N
         h, c = hs[t], cells[t]
     saved = dict(xs=xs, W4=W4, U4=U4, gates=gates, cells=cells, tanh_cells=tanh_cells, hs=hs,
                  h0=h0, c0=c0, skip=skip, has_bias=bias is not None)
-    return xp.ascontiguousarray(hs.swapaxes(0, 1)), hs[-1].copy(), cells[-1].copy(), saved
+    # a copy, never a view: hs is a step buffer that the next call reuses (with B or T of 1
+    # the swapped array is already contiguous and ascontiguousarray would not copy)
+    return xp.array(hs.swapaxes(0, 1), order="C"), hs[-1].copy(), cells[-1].copy(), saved
 
 
 def lstm_sequence_backward(saved, d_outputs=None, d_h_last=None, d_c_last=None,
@@ -296,7 +298,7 @@ def gru_sequence_forward(x, h0, kernel, recurrent_kernel, bias=None, mask=None,
         h = hs[t]
     saved = dict(xs=xs, W3=W3, U3=U3, gates=gates, kept=kept, hs=hs, h0=h0, skip=skip,
                  has_bias=bias is not None, reset_after=reset_after)
-    return xp.ascontiguousarray(hs.swapaxes(0, 1)), hs[-1].copy(), saved
+    return xp.array(hs.swapaxes(0, 1), order="C"), hs[-1].copy(), saved  # a copy (see LSTM)
 
 
 def gru_sequence_backward(saved, d_outputs=None, d_h_last=None, need_inputs=True):
