@@ -352,3 +352,33 @@ def test_model_weights_order_matches_keras_with_batch_normalization():
                              L.layers.BatchNormalization(), L.layers.Flatten(),
                              L.layers.Dense(2)])
     compare(model, _floats(2, 6, 6, 2), check_paths=False)
+
+
+@pytest.mark.parametrize("loss, metrics", [("mse", ["mae"]),
+                                           ("sparse_categorical_crossentropy", ["accuracy"])])
+def test_losses_and_metrics_skip_padded_steps_as_keras(loss, metrics):
+    """A sequence-labelling model's output carries the padding mask; the loss and the
+    metrics average over the real steps only."""
+    ids = _ids(3, 5, high=7)
+    if loss == "mse":
+        targets = _floats(3, 5, 3)
+    else:
+        targets = RNG.integers(0, 3, size=(3, 5))
+
+    def model(L):
+        m = L.Sequential([L.Input((5,), dtype="int32"), L.layers.Embedding(7, 4, mask_zero=True),
+                          L.layers.LSTM(3, return_sequences=True),
+                          L.layers.Dense(3, activation="softmax")])
+        return m
+    ours, theirs = model(minikeras), model(keras)
+    theirs.set_weights(ours.get_weights())
+    for m in (ours, theirs):
+        m.compile("sgd", loss, metrics=metrics)
+    np.testing.assert_allclose(ours.evaluate(ids, targets, verbose=0),
+                               theirs.evaluate(ids, targets, verbose=0), rtol=1e-5)
+    unmasked = model(minikeras)
+    unmasked.layers[0].mask_zero = False
+    unmasked.set_weights(ours.get_weights())
+    unmasked.compile("sgd", loss, metrics=metrics)
+    assert not np.allclose(unmasked.evaluate(ids, targets, verbose=0),
+                           ours.evaluate(ids, targets, verbose=0))  # the mask mattered

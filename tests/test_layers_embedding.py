@@ -172,8 +172,8 @@ def test_merging_layers_combine_masks():
     b_ids = np.array([[1, 0, 0], [2, 2, 1]])
     emb = layers.Embedding(4, 2, mask_zero=True)
     a, b = emb(a_ids), emb(b_ids)
-    both = layers.Add()([a, b])
-    np.testing.assert_array_equal(get_mask(both).numpy(), (a_ids != 0) & (b_ids != 0))
+    both = layers.Add()([a, b])               # every input masked: a logical or (Keras)
+    np.testing.assert_array_equal(get_mask(both).numpy(), (a_ids != 0) | (b_ids != 0))
     # Joined along time, the masks are joined too.
     joined = layers.Concatenate(axis=1)([a, b])
     np.testing.assert_array_equal(get_mask(joined).numpy(),
@@ -183,7 +183,23 @@ def test_merging_layers_combine_masks():
     side = layers.Concatenate()([a, plain])
     np.testing.assert_array_equal(get_mask(side).numpy(), np.ones((2, 3), dtype=bool))
     assert get_mask(layers.Add()([plain, plain])) is None
+    assert get_mask(layers.Add()([a, plain])) is None  # one input without a mask: none
     assert get_mask(layers.Dot(axes=2)([a, b])) is None
+
+
+def test_merging_values_at_padded_steps_follow_keras():
+    """Multiply counts a padded step as 1 (and gives 0 where every input is padded);
+    Maximum and Minimum let a padded step take the other input's value (where both are
+    padded, the first input's). The expected values are what Keras 3.15 gives."""
+    x = keras.Tensor(np.array([[[2.0], [3.0], [5.0]]], np.float32))
+    y = keras.Tensor(np.array([[[-4.0], [7.0], [1.0]]], np.float32))
+    x._keras_mask = keras.Tensor(np.array([[True, False, False]]))
+    y._keras_mask = keras.Tensor(np.array([[False, True, False]]))
+    np.testing.assert_array_equal(layers.Multiply()([x, y]).numpy()[0, :, 0], [2.0, 7.0, 0.0])
+    np.testing.assert_array_equal(layers.Maximum()([x, y]).numpy()[0, :, 0], [2.0, 7.0, 5.0])
+    np.testing.assert_array_equal(layers.Minimum()([x, y]).numpy()[0, :, 0], [2.0, 7.0, 5.0])
+    np.testing.assert_array_equal(get_mask(layers.Maximum()([x, y])).numpy(),
+                                  [[True, True, False]])
 
 
 def test_mask_survives_autocast_and_goes_to_the_first_output_only():

@@ -641,3 +641,18 @@ def test_fused_sequences_are_not_overwritten_by_the_next_call(layer_class):
         kept = ya.numpy().copy()
         single(xb)
     np.testing.assert_array_equal(ya.numpy(), kept)
+
+
+def test_input_mask_is_not_passed_when_initial_state_tensors_are_given():
+    """Keras hands the input's mask to `mask` only when the input is the call's one tensor
+    argument: a decoder given initial_state tensors runs its padded steps too."""
+    ids = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
+    emb = layers.Embedding(5, 3, mask_zero=True)(ids)
+    h = keras.Tensor(np.full((2, 2), 0.3, np.float32))
+    c = keras.Tensor(np.full((2, 2), -0.2, np.float32))
+    lstm = layers.LSTM(2, return_sequences=True)
+    with_state = lstm(emb, initial_state=[h, c]).numpy()
+    unmasked = lstm(keras.Tensor(emb.numpy()), initial_state=[h, c]).numpy()  # no mask at all
+    np.testing.assert_allclose(with_state, unmasked, rtol=1e-6)
+    masked = lstm(emb, initial_state=[h, c], mask=emb._keras_mask).numpy()
+    assert np.abs(masked - with_state).max() > 1e-4                # the mask would change it

@@ -279,7 +279,10 @@ class Layer:
         else:
             kwargs.pop("training", None)
         if ("mask" not in kwargs and _accepts(self.call, "mask")
-                and any(m is not None for m in _flatten(previous_mask))):
+                and any(m is not None for m in _flatten(previous_mask))
+                and not _more_tensor_arguments(args, kwargs)):
+            # As Keras: the input's mask goes to `mask` only when the input is the call's
+            # one tensor argument (an RNN given initial_state tensors gets none).
             kwargs["mask"] = previous_mask
         _context.training = training
         try:
@@ -411,6 +414,14 @@ class Layer:
 
 
 _accepts_cache = {}
+
+
+def _more_tensor_arguments(args, kwargs):
+    """True when a call passes tensors besides its first argument (``initial_state=[h, c]``)."""
+    if not args and (not kwargs or kwargs.keys() <= {"training", "mask"}):
+        return False
+    rest = list(args) + [v for k, v in kwargs.items() if k not in ("training", "mask")]
+    return any(isinstance(t, Tensor) for t in _flatten(rest))
 
 
 def get_mask(x):

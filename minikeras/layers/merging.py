@@ -15,7 +15,7 @@ symbolic shapes (None for unknown sizes) when the layer is called on ``keras.Inp
 mismatch is reported with the shapes the user wrote.
 """
 from .. import backend, ops
-from .layer import Layer, _shape_of
+from .layer import Layer, _shape_of, get_mask
 
 
 def _shapes(inputs):
@@ -84,26 +84,51 @@ class Merge(Layer):
             while x.ndim < rank:           # (batch, 3) -> (batch, 1, 3)
                 x = ops.expand_dims(x, 1)
             lifted.append(x)
-        return self._merge_function(lifted)
+        masks = [_feature_mask(get_mask(x), y) for x, y in zip(inputs, lifted)]
+        return self._merge_function(lifted, masks)
 
-    def _merge_function(self, inputs):
+    def _merge_function(self, inputs, masks):
+        """The merge of ``inputs``; ``masks[i]`` is input i's mask with a trailing axis of
+        1 (or None), for the layers whose result at a padded step depends on it."""
         raise NotImplementedError
 
     def compute_mask(self, inputs, previous_mask=None):
-        """A step is real where it is real in every input that has a mask (Keras)."""
-        masks = [m for m in (previous_mask or []) if m is not None]
-        if not masks:
+        """When every input has a mask, a step is real where it is real in any of them
+        (a logical or); when one input has none, the output has none (Keras)."""
+        if not previous_mask or any(m is None for m in previous_mask):
             return None
-        out = masks[0]
-        for m in masks[1:]:
-            out = ops.logical_and(out, m)
+        out = previous_mask[0]
+        for m in previous_mask[1:]:
+            out = ops.logical_or(out, m)
         return out
+
+
+def _feature_mask(mask, x):
+    """A (batch, steps) mask as (batch, steps, 1), to select whole steps of ``x``."""
+    if mask is None or mask.ndim != x.ndim - 1:
+        return None
+    return ops.expand_dims(mask, -1)
+
+
+def _merge_with_masks(op, inputs, masks):
+    """``op`` over the inputs, where a padded step of one input takes the other side's
+    value (so that a padding value never wins a maximum or a minimum), as Keras does."""
+    out, out_mask = inputs[0], masks[0]
+    for x, mask in zip(inputs[1:], masks[1:]):
+        if mask is not None:
+            x = ops.where(mask, x, out)
+        if out_mask is not None:
+            out = ops.where(out_mask, out, x)
+        out_mask = ops.logical_or(out_mask, mask) if (
+            mask is not None and out_mask is not None) else None
+        out = op(out, x)
+    return out
 
 
 class Add(Merge):
     """The sum of the inputs: ``Add()([a, b, c]) = a + b + c``."""
 
-    def _merge_function(self, inputs):
+    def _merge_function(self, inputs, masks):
         out = inputs[0]
         for x in inputs[1:]:
             out = ops.add(out, x)
@@ -118,24 +143,30 @@ class Subtract(Merge):
             raise self._error("A `Subtract` layer should be called on exactly 2 inputs. "
                               f"Received: input_shape={input_shape}")
 
-    def _merge_function(self, inputs):
+    def _merge_function(self, inputs, masks):
         return ops.subtract(inputs[0], inputs[1])
 
 
 class Multiply(Merge):
-    """The elementwise product of the inputs."""
+    """The elementwise product of the inputs. With masks, a padded step counts as 1 in the
+    product, and when every input has a mask, a step padded in all of them is 0 (Keras)."""
 
-    def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.multiply(out, x)
+    def _merge_function(self, inputs, masks):
+        out, any_real = None, None
+        for x, mask in zip(inputs, masks):
+            if mask is not None:
+                x = ops.where(mask, x, 1.0)
+                any_real = mask if any_real is None else ops.logical_or(any_real, mask)
+            out = x if out is None else ops.multiply(out, x)
+        if all(m is not None for m in masks):
+            out = ops.where(any_real, out, 0.0)
         return out
 
 
 class Average(Merge):
     """The elementwise mean of the inputs: (a + b + ...) / n."""
 
-    def _merge_function(self, inputs):
+    def _merge_function(self, inputs, masks):
         out = inputs[0]
         for x in inputs[1:]:
             out = ops.add(out, x)
@@ -145,21 +176,15 @@ class Average(Merge):
 class Maximum(Merge):
     """The elementwise maximum of the inputs."""
 
-    def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.maximum(out, x)
-        return out
+    def _merge_function(self, inputs, masks):
+        return _merge_with_masks(ops.maximum, inputs, masks)
 
 
 class Minimum(Merge):
     """The elementwise minimum of the inputs."""
 
-    def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.minimum(out, x)
-        return out
+    def _merge_function(self, inputs, masks):
+        return _merge_with_masks(ops.minimum, inputs, masks)
 
 
 class Concatenate(Merge):

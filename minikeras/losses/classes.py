@@ -38,13 +38,22 @@ def auto_name(class_name):
 
 
 # =============================================================================== classes
+def keras_mask_of(y_pred):
+    """The mask a model output carries (``_keras_mask``: False at padded time steps), as a
+    boolean array, or None."""
+    mask = getattr(y_pred, "_keras_mask", None)
+    return None if mask is None else backend.to_numpy(mask.data).astype(bool)
+
+
 class Loss:
     """The base class of losses (``keras.losses.Loss``).
 
     ``Loss(name=None, reduction="sum_over_batch_size", dtype=None)``. A subclass writes
     ``call(y_true, y_pred)``, returning the per-sample losses; ``__call__`` adds the rest:
     both inputs are converted to ``dtype`` (``floatx()``, float32, unless given), the
-    per-sample losses are multiplied by ``sample_weight`` and reduced by ``reduction``:
+    per-sample losses are multiplied by ``sample_weight`` and reduced by ``reduction``. When
+    ``y_pred`` carries a mask (the output of a masked sequence model), the padded steps get
+    weight 0 and the mean reductions average over the real steps only, as in Keras:
 
     * ``"sum_over_batch_size"`` (the default) and ``"mean"``: sum / number of entries;
     * ``"sum"``: the sum;
@@ -62,11 +71,14 @@ class Loss:
         return self._dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        output_mask = keras_mask_of(y_pred)  # padded steps do not count (Keras)
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
         y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
         losses = self.call(y_true, y_pred)
-        return reduce_weighted_values(losses, sample_weight=sample_weight,
-                                      mask=self._valid_mask(y_true, y_pred),
+        mask = self._valid_mask(y_true, y_pred)
+        if output_mask is not None:
+            mask = output_mask if mask is None else (mask & output_mask)
+        return reduce_weighted_values(losses, sample_weight=sample_weight, mask=mask,
                                       reduction=self.reduction, dtype=self.dtype,
                                       name=type(self).__name__)
 

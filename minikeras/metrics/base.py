@@ -7,6 +7,8 @@ import numpy as np
 from .. import backend, ops
 from ..autograd import no_grad
 from ..losses import auto_name, squeeze_or_expand_to_same_rank
+from ..losses.classes import keras_mask_of
+from ..losses.reduction import apply_mask
 from ..tensor import Tensor, Variable
 
 
@@ -196,7 +198,10 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = keras_mask_of(y_pred)  # padded steps of a masked output do not count (Keras)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            sample_weight = apply_mask(sample_weight, mask, self.dtype, "sum")
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
