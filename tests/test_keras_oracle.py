@@ -382,3 +382,36 @@ def test_losses_and_metrics_skip_padded_steps_as_keras(loss, metrics):
     unmasked.compile("sgd", loss, metrics=metrics)
     assert not np.allclose(unmasked.evaluate(ids, targets, verbose=0),
                            ours.evaluate(ids, targets, verbose=0))  # the mask mattered
+
+
+def _summary_text(model):
+    lines = []
+    model.summary(print_fn=lambda text, **kwargs: lines.append(text))
+    return "\n".join(lines).rstrip()
+
+
+def _summary_models(L):
+    convnet = L.Sequential([L.Input((28, 28, 1), name="image"),
+                            L.layers.Conv2D(32, 3, activation="relu", name="conv"),
+                            L.layers.BatchNormalization(name="batch_normalization"),
+                            L.layers.MaxPooling2D(2, name="pool"),
+                            L.layers.GlobalAveragePooling2D(name="global_average_pooling2d"),
+                            L.layers.Dense(10, name="dense")], name="convnet")
+    ids = L.Input((20,), dtype="int32", name="ids")
+    h = L.layers.Embedding(100, 16, name="embedding")(ids)
+    seq, state_h, state_c = L.layers.LSTM(8, return_sequences=True, return_state=True,
+                                          name="lstm")(h)
+    att = L.layers.MultiHeadAttention(2, 4, name="multi_head_attention")(seq, seq)
+    pooled = L.layers.GlobalAveragePooling1D(name="global_average_pooling1d")(att)
+    joined = L.layers.Concatenate(name="concatenate")([pooled, state_h, state_c])
+    text = L.Model(ids, L.layers.Dense(1, name="head")(joined), name="text")
+    return [convnet, text]
+
+
+@pytest.mark.parametrize("columns", ["200", "80"])
+def test_summary_text_is_keras_text(columns, monkeypatch):
+    """model.summary() prints what Keras prints, in a wide terminal and in an 80-column one
+    (long names wrapped, several outputs in brackets, "Connected to" cut with "…")."""
+    monkeypatch.setenv("COLUMNS", columns)
+    for ours, theirs in zip(_summary_models(minikeras), _summary_models(keras)):
+        assert _summary_text(ours) == _summary_text(theirs)

@@ -118,7 +118,8 @@ def test_get_layer_errors():
 
 
 # ------------------------------------------------------------------ summary
-def test_summary_matches_keras_layout():
+def test_summary_matches_keras_layout(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: Keras's full 88 columns
     model = keras.Sequential([keras.Input((64,)), layers.Dense(32, name="dense"),
                               layers.Dense(10, name="dense_out")], name="seq")
     lines = []
@@ -131,6 +132,10 @@ def test_summary_matches_keras_layout():
     assert text[-3] == " Total params: 2,410 (9.41 KB)"
     assert text[-2] == " Trainable params: 2,410 (9.41 KB)"
     assert text[-1] == " Non-trainable params: 0 (0.00 B)"
+    monkeypatch.setenv("COLUMNS", "60")   # a narrow one: 56 columns, the columns shrink
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert all(len(line) == 56 for line in lines[0].splitlines()[1:-3])
 
 
 def test_summary_of_unbuilt_layers():

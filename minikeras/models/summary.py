@@ -1,4 +1,7 @@
-"""``model.summary()``: the table of layers, drawn with the box characters Keras 3 uses."""
+"""``model.summary()``: the table of layers, drawn with the box characters Keras 3 uses, laid
+out as Keras's rich table is (column widths, word wrap), so the text is Keras's."""
+import shutil
+
 import numpy as np
 
 from ..layers.input_layer import InputLayer
@@ -13,24 +16,56 @@ def readable_memory_size(n_bytes):
     return f"{n_bytes:.2f} PB"
 
 
-def _widths(total, fractions):
-    """Split the inner width among the columns by ``fractions`` (largest remainder first)."""
-    inner = total - len(fractions) - 1
-    exact = [f * inner for f in fractions]
-    widths = [int(e) for e in exact]
-    for i in sorted(range(len(exact)), key=lambda i: exact[i] - widths[i], reverse=True)[
-            :inner - sum(widths)]:
-        widths[i] += 1
-    return widths
+def _column_widths(line_length, positions):
+    """The widths between the borders, as Keras's summary gets them from rich.
+
+    Keras gives column i the width ``int(positions[i]·L) - int(positions[i-1]·L)`` of the
+    line length L; rich adds one space of padding on each side and, since the table must
+    fit L with its n + 1 borders, takes the excess back evenly, column by column, rounding
+    half to even (rich's ``ratio_reduce``)."""
+    widths, current = [], 0
+    for pos in positions:
+        width = int(pos * line_length) - current
+        if width < 4:
+            raise ValueError("Insufficient console width to print summary.")
+        widths.append(width)
+        current += width
+    cells = [w + 2 for w in widths]
+    excess = sum(cells) - (line_length - len(cells) - 1)
+    left = len(cells)
+    for i in range(len(cells)):
+        if excess <= 0:
+            break
+        cut = min(cells[i], round(excess / left))
+        cells[i] -= cut
+        excess -= cut
+        left -= 1
+    return cells
+
+
+def _wrap(text, width):
+    """``text`` in lines of at most ``width``: broken at spaces, and a word too long for a
+    line cut with "…" (rich's word wrap with ellipsis overflow, as in Keras's table)."""
+    lines, current = [], ""
+    for word in text.split(" "):
+        candidate = word if not current else f"{current} {word}"
+        if len(candidate) <= width or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    return [line if len(line) <= width else line[:width - 1] + "…" for line in lines]
 
 
 def _shape_text(shape):
+    """Keras's text of an output shape: ``(None, 10)``, ``(None)`` for rank 1, and
+    ``[(None, 10, 5), (None, 5)]`` for a layer with several outputs."""
     if shape is None:
         return "?"
     if isinstance(shape, list):
-        return ", ".join(_shape_text(s) for s in shape)
-    inner = ", ".join("None" if s is None else str(s) for s in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+        return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
+    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ")"
 
 
 def _output_shape(layer):
@@ -76,21 +111,26 @@ def print_summary(model, line_length=None, print_fn=None):
     from .sequential import Sequential
     sequential = isinstance(model, Sequential) or not hasattr(model, "_nodes")
     if sequential:
-        headers, fractions, width = ["Layer (type)", "Output Shape", "Param #"], [.45, .35, .20], 88
+        headers, positions, default = ["Layer (type)", "Output Shape", "Param #"], [.45, .80, 1.0], 88
     else:
         headers = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
-        fractions, width = [.30, .26, .18, .26], 108
-    width = line_length or width
-    widths = _widths(width, fractions)
+        positions, default = [.30, .56, .74, 1.0], 108
+    # as Keras: never wider than the terminal (COLUMNS, else 80 when not a terminal) less 4
+    width = line_length or min(default, shutil.get_terminal_size().columns - 4)
+    widths = _column_widths(width, positions)
     right = {2}
 
     def row(cells, left, mid, end):
-        out = left
-        for i, (cell, w) in enumerate(zip(cells, widths)):
-            text = cell[:w - 2]
-            text = text.rjust(w - 2) if i in right else text.ljust(w - 2)
-            out += " " + text + " " + (mid if i < len(widths) - 1 else end)
-        return out
+        wrapped = [_wrap(cell, w - 2) for cell, w in zip(cells, widths)]
+        out = []
+        for k in range(max(len(c) for c in wrapped)):
+            line = left
+            for i, (cell, w) in enumerate(zip(wrapped, widths)):
+                text = cell[k] if k < len(cell) else ""
+                text = text.rjust(w - 2) if i in right else text.ljust(w - 2)
+                line += " " + text + " " + (mid if i < len(widths) - 1 else end)
+            out.append(line)
+        return "\n".join(out)
 
     def rule(left, fill, mid, end):
         return left + mid.join(fill * w for w in widths) + end
