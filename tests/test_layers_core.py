@@ -182,3 +182,12 @@ def test_get_weights_returns_copies():
     w[0][:] = 0
     assert np.any(layer.kernel.numpy() != 0)
     assert not np.shares_memory(layer.get_weights()[0], layer.kernel.numpy())
+
+
+def test_the_input_can_be_given_by_name():
+    x = np.ones((2, 4, 3), "float32")
+    assert layers.LSTM(3)(sequences=x).shape == (2, 3)
+    assert layers.Dense(2)(inputs=x).shape == (2, 4, 2)
+    with pytest.raises(TypeError, match='Layer "dense(_[0-9]+)?" was called without its input: '
+                                        'pass it first or as inputs=...'):
+        layers.Dense(2)()

@@ -323,3 +323,12 @@ def test_pooling_layers_train_in_a_sequential_model():
     before = model.evaluate(x, y, verbose=0)
     model.fit(x, y, epochs=5, batch_size=8, verbose=0)
     assert model.evaluate(x, y, verbose=0) < before
+
+
+def test_global_average_pooling1d_mask_of_the_wrong_shape_names_the_layer():
+    layer = layers.GlobalAveragePooling1D(name="gap")
+    x = np.ones((2, 4, 3), "float32")
+    with pytest.raises(ValueError, match=r'Layer "gap" got a mask of shape \(2, 5\) for inputs of '
+                                         r'shape \(2, 4, 3\): the mask must be \(batch, steps\) = '
+                                         r'\(2, 4\)'):
+        layer(x, mask=np.ones((2, 5), bool))

@@ -101,6 +101,7 @@ class Embedding(Layer):
                       embeddings_initializer=_serialize(self.embeddings_initializer),
                       embeddings_regularizer=_serialize(self.embeddings_regularizer),
                       embeddings_constraint=_serialize(self.embeddings_constraint),
+                      activity_regularizer=_serialize(self.activity_regularizer),
                       mask_zero=self.mask_zero)
         return config
 

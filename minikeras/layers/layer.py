@@ -48,6 +48,7 @@ class _CallContext:
 
 
 _context = _CallContext()
+_MISSING = object()  # no positional input: see Layer.__call__
 
 
 def _shape_of(x):
@@ -261,7 +262,9 @@ class Layer:
     def call(self, inputs, *args, **kwargs):
         return inputs
 
-    def __call__(self, inputs, *args, **kwargs):
+    def __call__(self, inputs=_MISSING, *args, **kwargs):
+        if inputs is _MISSING:  # the first argument given by name: lstm(sequences=x)
+            inputs = _first_argument(self, kwargs)
         if any(isinstance(x, KerasTensor) for x in _flatten(inputs)) or (
                 (args or len(kwargs) > 1 or (kwargs and "training" not in kwargs))
                 and any(isinstance(x, KerasTensor) for x in _flatten([args, kwargs]))):
@@ -414,6 +417,22 @@ class Layer:
 
 
 _accepts_cache = {}
+
+
+def _first_argument(layer, kwargs):
+    """Take the value of ``call``'s first parameter out of ``kwargs`` (``query=``,
+    ``sequences=``, ``inputs=``), or raise the TypeError Python would."""
+    import inspect
+    try:
+        params = [p for p in inspect.signature(layer.call).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    if params and params[0].name in kwargs:
+        return kwargs.pop(params[0].name)
+    name = params[0].name if params else "inputs"
+    raise TypeError(f"Layer \"{layer.name}\" was called without its input: pass it first or "
+                    f"as {name}=...")
 
 
 def _more_tensor_arguments(args, kwargs):

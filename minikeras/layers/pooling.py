@@ -198,6 +198,11 @@ class GlobalAveragePooling1D(_GlobalPooling):
         if mask is None:
             return ops.mean(inputs, axis=axis, keepdims=self.keepdims)
         feature_axis = 1 if self.data_format == "channels_first" else 2
+        steps = inputs.shape[2 if feature_axis == 1 else 1]
+        if tuple(mask.shape) != (inputs.shape[0], steps):
+            raise ValueError(f"Layer \"{self.name}\" got a mask of shape {tuple(mask.shape)} for "
+                             f"inputs of shape {tuple(inputs.shape)}: the mask must be "
+                             f"(batch, steps) = {(inputs.shape[0], steps)}.")
         keep = ops.expand_dims(ops.cast(mask, "bool"), feature_axis)
         total = ops.sum(ops.where(keep, inputs, 0.0), axis=axis, keepdims=self.keepdims)
         count = ops.sum(ops.cast(keep, inputs.dtype), axis=axis, keepdims=self.keepdims)
