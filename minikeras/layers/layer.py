@@ -269,7 +269,13 @@ class Layer:
                 (args or len(kwargs) > 1 or (kwargs and "training" not in kwargs))
                 and any(isinstance(x, KerasTensor) for x in _flatten([args, kwargs]))):
             return symbolic_call(self, inputs, args, kwargs)
-        previous_mask = _map(get_mask, inputs)  # before autocast, which makes new tensors
+        # the masks, read before autocast (which makes new tensors)
+        if isinstance(inputs, Tensor):
+            previous_mask = getattr(inputs, "_keras_mask", None)
+            masked = previous_mask is not None
+        else:
+            previous_mask = _map(get_mask, inputs)
+            masked = any(m is not None for m in _flatten(previous_mask))
         inputs = _map(self._autocast, inputs)
         self._maybe_build(inputs)
         self._check_input(inputs)
@@ -281,8 +287,7 @@ class Layer:
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
-        if ("mask" not in kwargs and _accepts(self.call, "mask")
-                and any(m is not None for m in _flatten(previous_mask))
+        if (masked and "mask" not in kwargs and _accepts(self.call, "mask")
                 and not _more_tensor_arguments(args, kwargs)):
             # As Keras: the input's mask goes to `mask` only when the input is the call's
             # one tensor argument (an RNN given initial_state tensors gets none).
@@ -292,7 +297,9 @@ class Layer:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
             _context.training = outer
-        if self.supports_masking:
+        if self.supports_masking and (masked or "mask" in kwargs
+                                      or type(self).compute_mask is not Layer.compute_mask):
+            # (the default compute_mask hands on the input's mask: nothing to do without one)
             self._set_output_masks(inputs, outputs, kwargs.get("mask", previous_mask))
         if self.activity_regularizer is not None:
             from .. import regularizers
