@@ -189,3 +189,33 @@ def test_second_derivative_of_conv_transpose_with_output_padding():
     fn = lambda a, b: ops.conv_transpose(a, b, (2, 2), "same", output_padding=(1, 0))  # noqa: E731
     assert check_gradients(fn, x, w).ok
     assert check_gradients(fn, x, w, order=2, tolerance=1e-4).ok
+
+
+def test_one_channel_conv_with_bias_folds_the_bias_into_the_matmul():
+    """With one input channel the bias rides in the im2col matmul as a column of ones; the
+    result and the gradients are those of the plain formula, and second derivatives (which
+    go through ConvKernelGrad with the widened cols) still check."""
+    from minikeras import layers
+    from minikeras.utils import check_layer_gradients
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 5, 6, 1))
+    layer = layers.Conv2D(3, 3, activation="relu", dtype="float64",
+                          bias_initializer="random_normal")
+    y = layer(x).numpy()
+    w, b = layer.kernel.numpy(), layer.bias.numpy()
+    ref = np.zeros((2, 3, 4, 3))
+    for i in range(3):
+        for j in range(4):
+            ref[:, i, j] = np.tensordot(x[:, i:i + 3, j:j + 3, :], w, axes=3) + b
+    np.testing.assert_allclose(y, np.maximum(ref, 0), rtol=1e-12, atol=1e-12)
+    report = check_layer_gradients(layer, x)
+    assert report.ok, str(report)
+    with GradientTape() as tape:
+        out = layer(x)
+    g_b, = tape.gradient(out, [layer.bias])
+    np.testing.assert_allclose(g_b.numpy(), (ref > 0).sum(axis=(0, 1, 2)), rtol=1e-12)
+    linear = layers.Conv2D(2, 2, dtype="float64", bias_initializer="random_normal")
+    linear(x)
+    report = check_gradients(lambda t, k: ops.sum(ops.square(conv_nd(t, k, linear.bias))),
+                             x, linear.kernel.numpy(), order=2)
+    assert report.ok, str(report)

@@ -103,11 +103,15 @@ class Conv(Function):
             if need[0]:
                 dx = Tensor._wrap(geo.down_x(k.conv_input_grad(
                     gd, geo.up_w(w.data), geo.up_x(x.data).shape, *geo.args(), groups=geo.groups)))
+            free_db = None
             if need[1]:
-                dw = Tensor._wrap(geo.down_w(k.conv_kernel_grad(
+                dw_data, free_db = k.conv_kernel_grad(
                     geo.up_x(x.data), gd, geo.up_w(w.data).shape, *geo.args(), groups=geo.groups,
-                    cols=self.cols)))
-            if len(self.inputs) == 3 and need[2]:
+                    cols=self.cols, with_bias=True)
+                dw = Tensor._wrap(geo.down_w(dw_data))
+            if len(self.inputs) == 3 and need[2] and free_db is not None:
+                db = Tensor._wrap(free_db)   # the ones column of cols gave it with dW
+            elif len(self.inputs) == 3 and need[2]:
                 rows = g.data.reshape(-1, g.shape[-1])
                 # a ones-vector product: one BLAS call, several times faster than sum(axis=0)
                 db = Tensor._wrap(backend.xp.ones(rows.shape[0], dtype=rows.dtype) @ rows)

@@ -48,9 +48,10 @@ def _pad(x, pads):
     return x
 
 
-def im2col(x, kernel_size, strides, dilation, pads, groups=1):
+def im2col(x, kernel_size, strides, dilation, pads, groups=1, ones=False):
     """The receptive fields of ``x`` (N, H, W, C) as rows: (N·OH·OW, kh·kw·C), or
-    (G, N·OH·OW, kh·kw·C/G) with groups. One strided view of the padded input, one copy."""
+    (G, N·OH·OW, kh·kw·C/G) with groups. One strided view of the padded input, one copy.
+    ``ones=True`` (one channel only) adds a last column of ones: see :func:`conv_forward`."""
     xp = array_module(x)
     n, c = x.shape[0], x.shape[3]
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation
@@ -59,12 +60,15 @@ def im2col(x, kernel_size, strides, dilation, pads, groups=1):
     if c == 1 and groups == 1:
         # One channel (the first layer of a convnet): kh·kw slice copies, each a contiguous
         # write, into a K-major buffer; its transpose is cols (BLAS reads it with a flag).
-        cols_t = xp.empty((kh * kw, n, oh, ow), dtype=x.dtype)
+        rows = kh * kw + (1 if ones else 0)
+        cols_t = xp.empty((rows, n, oh, ow), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
                 cols_t[i * kw + j] = xp_[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
                                          j * dw:j * dw + sw * (ow - 1) + 1:sw, 0]
-        return cols_t.reshape(kh * kw, n * oh * ow).T
+        if ones:
+            cols_t[-1] = 1
+        return cols_t.reshape(rows, n * oh * ow).T
     s_n, s_h, s_w, s_c = xp_.strides
     as_strided = xp.lib.stride_tricks.as_strided
     if groups == 1:
@@ -122,6 +126,14 @@ def conv_forward(x, w, strides, dilation, pads, groups=1, bias=None, keep_cols=T
     kh, kw, _, o = w.shape
     oh, ow = _out_hw(x.shape, (kh, kw), strides, dilation, pads)
     chunk = _batch_chunk(oh * ow * kh * kw * c * x.dtype.itemsize, n)
+    if chunk == n and c == 1 and groups == 1 and bias is not None:
+        # The first layer of a convnet (one channel, nine columns): the bias becomes one
+        # more row of the kernel against a column of ones in cols, so the matmul adds it,
+        # and the kernel gradient's extra row is the bias gradient. This saves two passes
+        # over the layer's largest output.
+        cols = im2col(x, (kh, kw), strides, dilation, pads, ones=True)
+        y = cols @ xp.concatenate([w.reshape(-1, o), bias.reshape(1, o).astype(w.dtype)])
+        return y.reshape(n, oh, ow, o), (cols if keep_cols else None)
     if chunk == n:
         cols = im2col(x, (kh, kw), strides, dilation, pads, groups)
         y = _cols_times_kernel(cols, w, groups, bias)
@@ -188,10 +200,29 @@ def _input_grad_by_offset(g2, w, input_shape, out_hw, strides, dilation, pads):
     return buf[:, t:t + h, l:l + wd]
 
 
-def conv_kernel_grad(x, g, kernel_shape, strides, dilation, pads, groups=1, cols=None):
+def conv_kernel_grad(x, g, kernel_shape, strides, dilation, pads, groups=1, cols=None,
+                     with_bias=False):
     """dL/dkernel of the convolution: colsᵀ @ g, reshaped to ``kernel_shape``
     (kh, kw, C/G, O). ``cols`` from the forward pass is used when given; otherwise it is
-    rebuilt from ``x``, a chunk of samples at a time."""
+    rebuilt from ``x``, a chunk of samples at a time. With ``with_bias=True`` it returns
+    ``(dL/dkernel, dL/dbias)``, the second taken from the ones column of ``cols`` when the
+    forward added one (else None: the caller sums g itself)."""
+    if cols is not None and cols.ndim == 2 and cols.shape[1] == _size(kernel_shape[:3]) + 1:
+        both = _kernel_product(cols, g, 1, g.shape[-1])
+        dw, db = both[:-1].reshape(kernel_shape), both[-1]
+        return (dw, db) if with_bias else dw
+    dw = _conv_kernel_grad(x, g, kernel_shape, strides, dilation, pads, groups, cols)
+    return (dw, None) if with_bias else dw
+
+
+def _size(dims):
+    out = 1
+    for d in dims:
+        out *= int(d)
+    return out
+
+
+def _conv_kernel_grad(x, g, kernel_shape, strides, dilation, pads, groups, cols):
     n, oh, ow, o = g.shape
     kh, kw = kernel_shape[:2]
     if cols is None:
