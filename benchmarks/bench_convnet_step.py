@@ -244,10 +244,7 @@ class NumpyConvNet:
         return loss
 
     def update(self):
-        lr = self.lr  # a Python float: the products stay float32 (NEP 50)
-        for w, g in zip(self.params, self.grads):
-            np.multiply(g, lr, out=g)
-            np.subtract(w, g, out=w)
+        common.sgd_update(self.params, self.grads, self.lr)
 
     def step(self):
         loss = self.forward_backward()
@@ -256,26 +253,6 @@ class NumpyConvNet:
 
 
 # --------------------------------------------------------------------------- minikeras
-def minikeras_missing():
-    """None when minikeras has every layer this model needs, else why not."""
-    if keras is None:
-        return f"minikeras does not import ({MK_IMPORT_ERROR})"
-    missing = [name for name in LAYERS_NEEDED if not hasattr(keras.layers, name)]
-    if missing:
-        return f"minikeras.layers has no {', '.join(missing)} yet"
-    return None
-
-
-def minikeras_fails(weights, x, y):
-    """None when the minikeras model builds and computes its gradients, else why not (its
-    layers may be unfinished): the benchmark then goes on without the minikeras rows."""
-    try:
-        minikeras_loss_and_grads(build_minikeras(weights), x, y)
-    except Exception as e:  # noqa: BLE001
-        return f"minikeras fails on this model ({type(e).__name__}: {e})"
-    return None
-
-
 def build_minikeras(weights):
     layers = keras.layers
     model = keras.Sequential([
@@ -454,7 +431,9 @@ def main(argv=None):
     weights = make_weights()
     x, y = make_data(BATCH)
     flops = step_flops()
-    mk_note = minikeras_missing() or minikeras_fails(weights, x, y)
+    mk_note = common.minikeras_unusable(
+        keras, MK_IMPORT_ERROR, LAYERS_NEEDED,
+        lambda: minikeras_loss_and_grads(build_minikeras(weights), x, y))
 
     env = common.environment()
     env["torch"] = torch_note

@@ -163,10 +163,7 @@ class NumpyMLP:
         return loss
 
     def update(self):
-        lr = self.lr  # a Python float: the products stay float32 (NEP 50)
-        for w, g in zip(self.params, self.grads):
-            np.multiply(g, lr, out=g)
-            np.subtract(w, g, out=w)
+        common.sgd_update(self.params, self.grads, self.lr)
 
     def step(self):
         loss = self.forward_backward()

@@ -520,3 +520,28 @@ def time_and_report(variants, args, flops, notes, target_torch, target_floor):
             "verdicts_doubtful": doubtful,
             "samples_ms": {k: [v * 1e3 for v in s] for k, s in samples.items()},
             "block_waits": waits}
+
+
+def sgd_update(params, grads, lr):
+    """The floors' SGD step, in place: g *= lr; w -= g (``lr`` a Python float, so float32
+    stays float32 under NEP 50)."""
+    import numpy as np
+    for w, g in zip(params, grads):
+        np.multiply(g, lr, out=g)
+        np.subtract(w, g, out=w)
+
+
+def minikeras_unusable(keras, import_error, layers_needed, try_model):
+    """None when minikeras imports, has every layer in ``layers_needed`` and ``try_model()``
+    (build the model, compute its gradients) runs; else a note saying why not, and the
+    benchmark goes on without the minikeras rows."""
+    if keras is None:
+        return f"minikeras does not import ({import_error})"
+    missing = [name for name in layers_needed if not hasattr(keras.layers, name)]
+    if missing:
+        return f"minikeras.layers has no {', '.join(missing)} yet"
+    try:
+        try_model()
+    except Exception as e:  # noqa: BLE001
+        return f"minikeras fails on this model ({type(e).__name__}: {e})"
+    return None
