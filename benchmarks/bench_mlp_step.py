@@ -324,24 +324,13 @@ def fit_callables(weights, x, y):
 # --------------------------------------------------------------------------- main
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rounds", type=int, default=10,
-                   help="interleaved rounds; each runs a block of every variant (default 10)")
-    p.add_argument("--steps", type=int, default=3, help="timed steps per block (default 3)")
-    p.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
-    p.add_argument("--pause", type=float, default=0.15,
-                   help="seconds of sleep between blocks (default 0.15)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="BLAS threads for NumPy (threadpoolctl's threadpool_limits, else "
-                        "OPENBLAS_NUM_THREADS before NumPy loads); torch gets the same number. "
-                        "Default: leave the BLAS pool as it is")
+    common.add_timing_options(p)
     p.add_argument("--fit-rounds", type=int, default=6,
                    help="interleaved rounds of the fit part, one epoch of fit and its "
                         f"{FIT_BATCHES} train_on_batch steps each; 0 skips it (default 6)")
     p.add_argument("--profile", type=int, default=0, metavar="N",
                    help="after timing, run cProfile over N train_on_batch steps and print the "
                         "functions with the largest own time (default 0: no profile)")
-    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     return p.parse_args(argv)
 
 
