@@ -191,3 +191,19 @@ def test_the_input_can_be_given_by_name():
     with pytest.raises(TypeError, match='Layer "dense(_[0-9]+)?" was called without its input: '
                                         'pass it first or as inputs=...'):
         layers.Dense(2)()
+
+
+def test_losses_hold_the_last_call_only():
+    """An outermost call starts with no activity losses: losses do not pile up across calls
+    (nor from the shape inference of the functional API), as in Keras."""
+    x = keras.Input((4,))
+    model = keras.Model(x, layers.Dense(3, activity_regularizer="l2", bias_initializer="ones")(x))
+    assert len(model.losses) == 0
+    for _ in range(3):
+        model(np.ones((2, 4), "float32"))
+    assert len(model.losses) == 1
+    seq = keras.Sequential([keras.Input((4,)), layers.Dense(2, activity_regularizer="l1",
+                                                            kernel_regularizer="l2")])
+    seq(np.ones((2, 4), "float32"))
+    seq(np.ones((2, 4), "float32"))
+    assert len(seq.losses) == 2          # this call's activity loss + the kernel's L2

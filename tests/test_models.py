@@ -399,3 +399,14 @@ def test_functional_shapes_with_unknown_time_and_image_sizes():
     assert layers.Conv1D(2, 1, strides=3)(keras.Input((None, 4))).shape == (None, None, 2)
     assert layers.Conv2D(2, 3, strides=2, padding="same")(
         keras.Input((None, 8, 3))).shape == (None, None, 4, 2)
+
+
+def test_shapes_when_no_probe_size_fits_and_shapes_too_large_to_probe():
+    assert layers.Reshape((-1, 4))(keras.Input((None, 6))).shape == (None, None, 4)
+    assert layers.Conv1D(2, 100)(keras.Input((None, 4))).shape == (None, None, 2)
+    assert layers.MaxPooling1D(120)(keras.Input((None, 4))).shape == (None, None, 4)
+    model = keras.Sequential([keras.Input((None, 6)), layers.Reshape((-1, 4))])
+    assert model(np.ones((2, 10, 6), "float32")).shape == (2, 15, 4)
+    with pytest.raises(ValueError, match=r"The symbolic shape \(None, 40000, 40000\) is too "
+                                         r"large for minikeras to infer"):
+        layers.Dense(2)(keras.Input((40000, 40000)))

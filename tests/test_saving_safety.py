@@ -206,3 +206,38 @@ def test_fuzz_config_values_fail_cleanly(tmp_path):
             assert str(e)
         except Exception as e:
             pytest.fail(f"{path}: {type(e).__name__}: {e}")
+
+
+@pytest.mark.parametrize("kind", ["external", "soft_link", "external_link", "virtual"])
+def test_weights_that_point_outside_the_file_are_refused(tmp_path, kind):
+    """A dataset whose bytes live in another file (or a link to one) would let a weights
+    file read any file into the model: refused, and the model is left as it was."""
+    import h5py
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"TOPSECRET!!!PASSWORD")
+    model = keras.Sequential([keras.Input((5,)), layers.Dense(1, use_bias=False)])
+    before = model.get_weights()
+    path = tmp_path / "evil.weights.h5"
+    with h5py.File(path, "w") as f:
+        group = f.create_group("layers/dense/vars")
+        group.attrs["name"] = "dense"
+        if kind == "external":
+            group.create_dataset("0", shape=(5, 1), dtype="<f4",
+                                 external=[(str(secret), 0, 20)])
+        elif kind == "soft_link":
+            f.create_dataset("elsewhere", data=np.ones((5, 1), "float32"))
+            group["0"] = h5py.SoftLink("/elsewhere")
+        elif kind == "external_link":
+            with h5py.File(tmp_path / "other.h5", "w") as other:
+                other.create_dataset("x", data=np.ones((5, 1), "float32"))
+            group["0"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "/x")
+        else:
+            layout = h5py.VirtualLayout(shape=(5, 1), dtype="<f4")
+            with h5py.File(tmp_path / "source.h5", "w") as other:
+                other.create_dataset("x", data=np.ones((5, 1), "float32"))
+            layout[:] = h5py.VirtualSource(str(tmp_path / "source.h5"), "x", shape=(5, 1))
+            group.create_virtual_dataset("0", layout)
+        f.create_group("vars")
+    with pytest.raises(ValueError, match="Not allowed: H5 file with"):
+        model.load_weights(str(path))
+    np.testing.assert_array_equal(model.get_weights()[0], before[0])

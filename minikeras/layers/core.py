@@ -167,6 +167,19 @@ class Reshape(Layer):
                              f"{self.target_shape}.")
         return ops.reshape(inputs, (inputs.shape[0],) + target)
 
+    def compute_output_shape(self, input_shape):
+        """The target shape after the batch axis; a -1 is worked out from the input's size
+        when every input size is known, and stays unknown (None) otherwise."""
+        target = list(self.target_shape)
+        if -1 in target:
+            rest = input_shape[1:]
+            if any(s is None for s in rest):
+                target[target.index(-1)] = None
+            else:
+                known = int(np.prod([s for s in target if s != -1]))
+                target[target.index(-1)] = int(np.prod(rest)) // max(known, 1)
+        return (input_shape[0],) + tuple(target)
+
     def get_config(self):
         config = super().get_config()
         config["target_shape"] = self.target_shape

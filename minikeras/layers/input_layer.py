@@ -95,6 +95,10 @@ def _placeholder(shape, dtype, sizes):
     unknown size (time steps, image sides) to ``sizes[1]``."""
     concrete = tuple((sizes[0] if i == 0 else sizes[1]) if s is None else s
                      for i, s in enumerate(shape))
+    if int(np.prod(concrete, dtype=np.float64)) > MAX_PROBE_SIZE:
+        raise ValueError(f"The symbolic shape {tuple(shape)} is too large for minikeras to "
+                         f"infer the layer's output shape by running it on zeros of shape "
+                         f"{concrete} (more than {MAX_PROBE_SIZE:,} values).")
     return Tensor(backend.xp.zeros(concrete, dtype=dtype))
 
 
@@ -105,6 +109,10 @@ def _run_on_zeros(layer, inputs, args, kwargs, sizes):
     with no_grad():
         return layer(concrete(inputs), *concrete(list(args)), **concrete(dict(kwargs)))
 
+
+# The largest array of zeros a shape inference makes (1 GiB of float32): beyond it a shape,
+# say from a crafted model file, is refused rather than allocated.
+MAX_PROBE_SIZE = 2**28
 
 # Two runs on zeros tell which output sizes follow an unknown input size. The batch is tried
 # at 2 and 3; an unknown time or image size at 31 and 37 (large enough for the usual
@@ -138,8 +146,18 @@ def symbolic_call(layer, inputs, args, kwargs):
             out_b = _run_on_zeros(layer, inputs, args, kwargs, second)
             break
         except ValueError:
-            if i == len(probes) - 1:
+            if i < len(probes) - 1:
+                continue
+            # No probe size fits (Reshape((-1, 4)) of 6 features per step, a kernel of 100
+            # steps): the layer's own compute_output_shape says it, when it has one.
+            declared = _declared_shapes(layer, inputs) if inner_unknown else None
+            if declared is None:
                 raise
+            layer._clear_losses()
+            return _record_node(layer, inputs, args, kwargs, _flatten_shapes(declared),
+                                [_output_dtype(layer, inputs)] * len(_flatten_shapes(declared)),
+                                structure=declared)
+    layer._clear_losses()  # the probes' activity losses are not the model's
     flat_a, flat_b = _flatten(out_a), _flatten(out_b)
     shapes = [tuple(None if p != q else p for p, q in zip(a.shape, b.shape))
               if a.ndim == b.ndim else (None,) * a.ndim for a, b in zip(flat_a, flat_b)]
@@ -150,14 +168,30 @@ def symbolic_call(layer, inputs, args, kwargs):
                 len(d) == len(s) for d, s in zip(flat_declared, shapes)):
             shapes = [tuple(None if (d is None or s is None) else s for d, s in zip(ds, ss))
                       for ds, ss in zip(flat_declared, shapes)]
-    outputs_flat = [KerasTensor(s, dtype=a.dtype) for s, a in zip(shapes, flat_a)]
+    return _record_node(layer, inputs, args, kwargs, shapes, [a.dtype for a in flat_a],
+                        structure=out_a)
+
+
+def _record_node(layer, inputs, args, kwargs, shapes, dtypes, structure):
+    """KerasTensors of ``shapes`` arranged like ``structure``, and the Node that links them
+    to the call."""
+    outputs_flat = [KerasTensor(s, dtype=d) for s, d in zip(shapes, dtypes)]
     it = iter(outputs_flat)
-    outputs = _map(lambda _: next(it), out_a)
+    if isinstance(structure, tuple) and all(s is None or isinstance(s, int) for s in structure):
+        outputs = next(it)          # a single shape
+    else:
+        outputs = _map(lambda _: next(it), structure)
     node = Node(layer, inputs, args, kwargs, outputs)
     for i, t in enumerate(outputs_flat):
         t.node, t.index = node, i
     layer._inbound.append(node)
     return outputs
+
+
+def _output_dtype(layer, inputs):
+    """The dtype of an output known only by its shape: the layer's own for float inputs."""
+    first = next(t for t in _flatten(inputs) if isinstance(t, KerasTensor))
+    return layer.dtype if first.dtype.kind == "f" else first.dtype
 
 
 def _flatten_shapes(shapes):

@@ -43,8 +43,10 @@ def reset_names():
 
 
 class _CallContext:
-    """The ``training`` flag of the outermost call, seen by the layers inside it."""
+    """The ``training`` flag of the outermost call, seen by the layers inside it, and how
+    many layer calls are under way (0 outside any)."""
     training = None
+    depth = 0
 
 
 _context = _CallContext()
@@ -292,11 +294,17 @@ class Layer:
             # As Keras: the input's mask goes to `mask` only when the input is the call's
             # one tensor argument (an RNN given initial_state tensors gets none).
             kwargs["mask"] = previous_mask
+        if _context.depth == 0:
+            # An outermost call starts afresh: `losses` then holds this call's losses (and
+            # the weight regularization), not every earlier call's, as in Keras.
+            self._clear_losses()
         _context.training = training
+        _context.depth += 1
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
             _context.training = outer
+            _context.depth -= 1
         if self.supports_masking and (masked or "mask" in kwargs
                                       or type(self).compute_mask is not Layer.compute_mask):
             # (the default compute_mask hands on the input's mask: nothing to do without one)

@@ -153,6 +153,25 @@ def weights_bytes(model):
 
 
 # ---------------------------------------------------------------------- reading
+def _refuse_links_and_external_data(h5py, group, where=""):
+    """A weights file holds its arrays itself. Links (soft or to other files), external
+    datasets (raw data in another file) and virtual datasets could make loading read any
+    file of the machine into the weights, so they are refused, as Keras refuses them."""
+    for key in group.keys():
+        name = f"{where}/{key}"
+        link = group.get(key, getlink=True)
+        if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
+            raise LayoutError(f"Not allowed: H5 file with a link ({name}); a weights file "
+                              "must hold its arrays itself.")
+        item = group.get(key)
+        if isinstance(item, h5py.Dataset):
+            if item.external or item.is_virtual:
+                raise LayoutError(f"Not allowed: H5 file with an external or virtual dataset "
+                                  f"({name}); a weights file must hold its arrays itself.")
+        elif isinstance(item, h5py.Group):
+            _refuse_links_and_external_data(h5py, item, name)
+
+
 def _read_group(f, path):
     """The arrays of group ``<path>/vars`` in order, or None when the file has no such
     group (Keras 2.13 files spell ``layers`` ``_layer_checkpoint_dependencies``)."""
@@ -213,6 +232,7 @@ def read_weights(model, source, skip_mismatch=False, skip_optimizer=False):
                          f"({e}).") from e
     with f:
         try:
+            _refuse_links_and_external_data(h5py, f)
             for path, obj in walk(model):
                 if isinstance(obj, Optimizer) and skip_optimizer:
                     continue
@@ -248,5 +268,6 @@ def optimizer_variable_count(source):
     """How many optimizer variables the weights file holds (0 without ``optimizer/vars``)."""
     h5py = _h5py()
     with h5py.File(source, "r") as f:
+        _refuse_links_and_external_data(h5py, f)
         group = f.get("optimizer/vars")
         return 0 if group is None else len(group.keys())
