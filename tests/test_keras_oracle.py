@@ -405,10 +405,16 @@ def _summary_models(L):
     pooled = L.layers.GlobalAveragePooling1D(name="global_average_pooling1d")(att)
     joined = L.layers.Concatenate(name="concatenate")([pooled, state_h, state_c])
     text = L.Model(ids, L.layers.Dense(1, name="head")(joined), name="text")
-    return [convnet, text]
+    a = L.Input((4,), name="a")
+    chain = L.Model(a, L.layers.Dense(2, name="b")(L.layers.Dense(3, name="h")(a)),
+                    name="chain")                      # a plain chain: three columns
+    x, y = L.Input((4,), name="x"), L.Input((4,), name="y")
+    shared = L.layers.Dense(3, name="shared")
+    twice = L.Model([x, y], L.layers.Add(name="add")([shared(x), shared(y)]), name="twice")
+    return [convnet, text, chain, twice]
 
 
-@pytest.mark.parametrize("columns", ["200", "80"])
+@pytest.mark.parametrize("columns", ["200", "80", "60"])
 def test_summary_text_is_keras_text(columns, monkeypatch):
     """model.summary() prints what Keras prints, in a wide terminal and in an 80-column one
     (long names wrapped, several outputs in brackets, "Connected to" cut with "…")."""

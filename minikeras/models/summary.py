@@ -83,16 +83,39 @@ def _params(layer):
     return f"{layer.count_params():,}"
 
 
-def _connected_to(layer):
-    if isinstance(layer, InputLayer) or not layer._inbound:
+def _connected_to(layer, model_nodes):
+    """``parent[node][tensor]`` for every symbolic input of every call of ``layer`` inside
+    the model (a shared layer lists each of its calls), as Keras's "Connected to"."""
+    if isinstance(layer, InputLayer):
         return "-"
-    node = layer._inbound[-1]
     parts = []
-    for t in _flat(node.inputs):
-        if getattr(t, "node", None) is not None:
-            parent = t.node.layer
-            parts.append(f"{parent.name}[{parent._inbound.index(t.node) if t.node in parent._inbound else 0}][{t.index}]")
+    for node in layer._inbound:
+        if id(node) not in model_nodes:
+            continue  # a call outside this model
+        for t in _flat(node.inputs):
+            if getattr(t, "node", None) is not None:
+                parent = t.node.layer
+                index = parent._inbound.index(t.node) if t.node in parent._inbound else 0
+                parts.append(f"{parent.name}[{index}][{t.index}]")
     return ", ".join(parts) or "-"
+
+
+def _is_chain(model):
+    """True for a functional model that is a plain chain (one input, one output, each call
+    on one tensor, no layer called twice): Keras draws it as a Sequential, without the
+    "Connected to" column."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return False
+    seen = set()
+    for node in model._nodes:
+        if isinstance(node.layer, InputLayer):
+            continue
+        symbolic = [t for t in _flat([node.inputs, list(node.args), node.kwargs])
+                    if getattr(t, "node", None) is not None]
+        if len(symbolic) > 1 or id(node.layer) in seen:
+            return False
+        seen.add(id(node.layer))
+    return True
 
 
 def _flat(x):
@@ -109,7 +132,9 @@ def _dtype_size(weights):
 
 def print_summary(model, line_length=None, print_fn=None):
     from .sequential import Sequential
-    sequential = isinstance(model, Sequential) or not hasattr(model, "_nodes")
+    sequential = (isinstance(model, Sequential) or not hasattr(model, "_nodes")
+                  or _is_chain(model))
+    model_nodes = {id(n) for n in getattr(model, "_nodes", [])}
     if sequential:
         headers, positions, default = ["Layer (type)", "Output Shape", "Param #"], [.45, .80, 1.0], 88
     else:
@@ -120,10 +145,13 @@ def print_summary(model, line_length=None, print_fn=None):
     widths = _column_widths(width, positions)
     right = {2}
 
-    def row(cells, left, mid, end):
+    def row(cells, left, mid, end, bottom=False):
         wrapped = [_wrap(cell, w - 2) for cell, w in zip(cells, widths)]
+        height = max(len(c) for c in wrapped)
+        if bottom:  # header cells sit on the last line, as rich aligns them
+            wrapped = [[""] * (height - len(c)) + c for c in wrapped]
         out = []
-        for k in range(max(len(c) for c in wrapped)):
+        for k in range(height):
             line = left
             for i, (cell, w) in enumerate(zip(wrapped, widths)):
                 text = cell[k] if k < len(cell) else ""
@@ -136,13 +164,13 @@ def print_summary(model, line_length=None, print_fn=None):
         return left + mid.join(fill * w for w in widths) + end
 
     lines = [f'Model: "{model.name}"',
-             rule("┏", "━", "┳", "┓"), row(headers, "┃", "┃", "┃"), rule("┡", "━", "╇", "┩")]
+             rule("┏", "━", "┳", "┓"), row(headers, "┃", "┃", "┃", bottom=True), rule("┡", "━", "╇", "┩")]
     layers = model.layers
     for i, layer in enumerate(layers):
         cells = [f"{layer.name} ({type(layer).__name__})", _shape_text(_output_shape(layer)),
                  _params(layer)]
         if not sequential:
-            cells.append(_connected_to(layer))
+            cells.append(_connected_to(layer, model_nodes))
         lines.append(row(cells, "│", "│", "│"))
         lines.append(rule("├", "─", "┼", "┤") if i < len(layers) - 1 else rule("└", "─", "┴", "┘"))
     if not layers:
