@@ -207,3 +207,16 @@ def test_losses_hold_the_last_call_only():
     seq(np.ones((2, 4), "float32"))
     seq(np.ones((2, 4), "float32"))
     assert len(seq.losses) == 2          # this call's activity loss + the kernel's L2
+
+
+def test_a_layer_unfrozen_inside_a_frozen_model_trains_again_as_in_keras():
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.BatchNormalization()])
+    x = keras.Input((4,))
+    model = keras.Model(x, layers.Dense(2)(inner(x)))
+    inner.trainable = False                      # freezes Dense and BatchNormalization
+    assert [w.path.split("/")[-1] for w in model.trainable_weights] == ["kernel", "bias"]
+    inner.layers[1].trainable = True             # the BatchNormalization trains again
+    assert [w.path.split("/")[-1] for w in model.trainable_weights] == [
+        "gamma", "beta", "kernel", "bias"]
+    model.trainable = False
+    assert model.trainable_weights == [] and len(model.non_trainable_weights) == 8

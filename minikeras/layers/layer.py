@@ -166,15 +166,15 @@ class Layer:
             out.extend(layer._all_layers())
         return out
 
-    def _flagged_weights(self, active=True):
+    def _flagged_weights(self):
         """(weight, trainable?) for this layer's own weights, then each sub-layer's, depth
         first: Keras's order, which does not change when a layer is frozen. A weight is
-        trainable when it was made trainable and its layer and every layer above it are."""
-        active = active and self._trainable
-        out = [(v, active) for v in self._trainable_weights]
+        trainable when it was made trainable and its own layer is (freezing a layer freezes
+        the layers inside it; one of them can be unfrozen again, as in Keras)."""
+        out = [(v, self._trainable) for v in self._trainable_weights]
         out += [(v, False) for v in self._non_trainable_weights]
         for layer in self._layers:
-            out.extend(layer._flagged_weights(active))
+            out.extend(layer._flagged_weights())
         return out
 
     @property
@@ -190,6 +190,8 @@ class Layer:
 
     @property
     def trainable_weights(self):
+        if not self._trainable:
+            return []
         return _unique([v for v, trainable in self._flagged_weights() if trainable])
 
     @property
