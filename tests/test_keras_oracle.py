@@ -421,3 +421,31 @@ def test_summary_text_is_keras_text(columns, monkeypatch):
     monkeypatch.setenv("COLUMNS", columns)
     for ours, theirs in zip(_summary_models(minikeras), _summary_models(keras)):
         assert _summary_text(ours) == _summary_text(theirs)
+
+
+@pytest.mark.parametrize("columns", ["200", "90"])
+def test_summary_trainable_column_and_positions_are_keras_text(columns, monkeypatch):
+    monkeypatch.setenv("COLUMNS", columns)
+
+    def models(L):
+        convnet = L.Sequential([L.Input((8, 8, 1), name="img"), L.layers.Conv2D(4, 3, name="conv"),
+                                L.layers.BatchNormalization(name="bn"),
+                                L.layers.Flatten(name="flat"), L.layers.Dense(3, name="head")],
+                               name="m")
+        convnet.layers[0].trainable = False
+        x, y = L.Input((4,), name="x"), L.Input((4,), name="y")
+        two = L.Model([x, y], L.layers.Add(name="add")(
+            [L.layers.Dense(2, name="d1")(x), L.layers.Dense(2, name="d2", trainable=False)(y)]),
+            name="f")
+        return convnet, two
+
+    def text(model, **kwargs):
+        lines = []
+        model.summary(print_fn=lambda t, **k: lines.append(t), **kwargs)
+        return "\n".join(lines).rstrip()
+
+    for ours, theirs in zip(models(minikeras), models(keras)):
+        assert text(ours, show_trainable=True) == text(theirs, show_trainable=True)
+    ours, theirs = models(minikeras)[1], models(keras)[1]
+    positions = [0.4, 0.6, 0.75, 1.0]
+    assert text(ours, positions=positions) == text(theirs, positions=positions)

@@ -410,3 +410,10 @@ def test_shapes_when_no_probe_size_fits_and_shapes_too_large_to_probe():
     with pytest.raises(ValueError, match=r"The symbolic shape \(None, 40000, 40000\) is too "
                                          r"large for minikeras to infer"):
         layers.Dense(2)(keras.Input((40000, 40000)))
+
+
+def test_summary_options_not_available_say_so():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    with pytest.raises(NotImplementedError, match=r"summary\(expand_nested=..., layer_range=...\) "
+                                                  r"is not available in minikeras yet"):
+        model.summary(expand_nested=True)

@@ -56,10 +56,17 @@ class Model(Trainer, Layer):
     def layers(self):
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
 
-    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
-        """Print the table of layers, output shapes and parameter counts, as Keras does."""
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print the table of layers, output shapes and parameter counts, as Keras does
+        (``show_trainable=True`` adds Keras's "Trainable" column)."""
         from .summary import print_summary
-        print_summary(self, line_length=line_length, print_fn=print_fn)
+        if expand_nested or layer_range is not None:
+            raise NotImplementedError("summary(expand_nested=..., layer_range=...) is not "
+                                      "available in minikeras yet; show_trainable, positions "
+                                      "and line_length are.")
+        print_summary(self, line_length=line_length, print_fn=print_fn,
+                      show_trainable=show_trainable, positions=positions)
 
     # ------------------------------------------------------------------ saving (minikeras.saving)
     def _maybe_build(self, inputs):

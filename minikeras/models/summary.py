@@ -100,6 +100,12 @@ def _connected_to(layer, model_nodes):
     return ", ".join(parts) or "-"
 
 
+def _center(text, width):
+    """``text`` centred in ``width``, the odd space on the right (as rich centres)."""
+    left = (width - len(text)) // 2
+    return " " * left + text + " " * (width - len(text) - left)
+
+
 def _is_chain(model):
     """True for a functional model that is a plain chain (one input, one output, each call
     on one tensor, no layer called twice): Keras draws it as a Sequential, without the
@@ -130,20 +136,25 @@ def _dtype_size(weights):
     return sum(w.size * np.dtype(w.dtype).itemsize for w in weights)
 
 
-def print_summary(model, line_length=None, print_fn=None):
+def print_summary(model, line_length=None, print_fn=None, show_trainable=False, positions=None):
     from .sequential import Sequential
     sequential = (isinstance(model, Sequential) or not hasattr(model, "_nodes")
                   or _is_chain(model))
     model_nodes = {id(n) for n in getattr(model, "_nodes", [])}
     if sequential:
-        headers, positions, default = ["Layer (type)", "Output Shape", "Param #"], [.45, .80, 1.0], 88
+        headers, default_positions, default = ["Layer (type)", "Output Shape", "Param #"], [.45, .80, 1.0], 88
     else:
         headers = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
-        positions, default = [.30, .56, .74, 1.0], 108
+        default_positions, default = [.30, .56, .74, 1.0], 108
+    positions = list(positions or default_positions)
+    if show_trainable:  # one more column, "Trainable": Y, N, or - for a layer without weights
+        default += 12
+        positions = [p * 0.90 for p in positions] + [1.0]
+        headers = headers + ["Trainable"]
     # as Keras: never wider than the terminal (COLUMNS, else 80 when not a terminal) less 4
     width = line_length or min(default, shutil.get_terminal_size().columns - 4)
     widths = _column_widths(width, positions)
-    right = {2}
+    right, center = {2}, ({len(headers) - 1} if show_trainable else set())
 
     def row(cells, left, mid, end, bottom=False):
         wrapped = [_wrap(cell, w - 2) for cell, w in zip(cells, widths)]
@@ -155,7 +166,8 @@ def print_summary(model, line_length=None, print_fn=None):
             line = left
             for i, (cell, w) in enumerate(zip(wrapped, widths)):
                 text = cell[k] if k < len(cell) else ""
-                text = text.rjust(w - 2) if i in right else text.ljust(w - 2)
+                text = (text.rjust(w - 2) if i in right else
+                        _center(text, w - 2) if i in center else text.ljust(w - 2))
                 line += " " + text + " " + (mid if i < len(widths) - 1 else end)
             out.append(line)
         return "\n".join(out)
@@ -171,6 +183,8 @@ def print_summary(model, line_length=None, print_fn=None):
                  _params(layer)]
         if not sequential:
             cells.append(_connected_to(layer, model_nodes))
+        if show_trainable:
+            cells.append(("Y" if layer.trainable else "N") if layer.weights else "-")
         lines.append(row(cells, "│", "│", "│"))
         lines.append(rule("├", "─", "┼", "┤") if i < len(layers) - 1 else rule("└", "─", "┴", "┘"))
     if not layers:
