@@ -10,7 +10,6 @@ every layer that supports masking, as in Keras.
 import numpy as np
 
 from .. import backend, ops
-from ..autograd import OpError
 from ..tensor import Tensor
 from .core import _serialize
 from .layer import Layer
@@ -81,10 +80,7 @@ class Embedding(Layer):
                     f"[0, input_dim) = [0, {self.input_dim}) (input shape {tuple(ids.shape)}). "
                     "input_dim must be the vocabulary size (plus one for the padding id 0 "
                     "when mask_zero=True).")
-        try:
-            return ops.take(self.embeddings, ids, axis=0)
-        except OpError as e:  # pragma: no cover - the bounds are checked above
-            raise ValueError(f"Layer \"{self.name}\": {e}") from None
+        return ops.take(self.embeddings, ids, axis=0)
 
     def compute_mask(self, inputs, previous_mask=None):
         if not self.mask_zero:

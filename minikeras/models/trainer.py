@@ -160,7 +160,6 @@ class Trainer:
 
     def train_step(self, x, y, sample_weight=None):
         """One update on one batch; returns the logs (running means)."""
-        self._clear_losses()
         with GradientTape() as tape, _without_source_lines():
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
@@ -170,7 +169,6 @@ class Trainer:
         return self._update_logs(loss, y, y_pred, sample_weight)
 
     def test_step(self, x, y, sample_weight=None):
-        self._clear_losses()
         with no_grad():
             y_pred = self(x, training=False)
             loss = self.compute_loss(x, y, y_pred, sample_weight)

@@ -266,20 +266,27 @@ def _to_first(x, rank):
 
 
 # --------------------------------------------------------------------------- public ops
-def conv_nd(inputs, kernel, bias=None, strides=1, padding="valid", data_format=None,
-            dilation_rate=1, opname="conv", where="", relu=False):
-    """The convolution behind ``conv`` and the convolution layers: ``padding`` may also be
-    "causal" (1-D) or explicit pairs, a ``bias`` is added inside the matmul's output and
-    ``relu=True`` applies max(·, 0) there too. ``where`` (e.g. a layer's name) starts the
-    error messages."""
+def _prepare(inputs, kernel, strides, dilation_rate, data_format, opname):
+    """The arguments every convolution checks the same way: tensors of matching rank,
+    channels_last inputs, strides and dilation as one int per spatial axis."""
     inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)
     _check_rank(inputs, kernel, opname)
     rank = inputs.ndim - 2
     data_format = _data_format(data_format, opname)
     if data_format == "channels_first":
         inputs = _to_last(inputs, rank)
-    strides = _tuple(strides, rank, "strides", opname)
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", opname)
+    return (inputs, kernel, rank, data_format, _tuple(strides, rank, "strides", opname),
+            _tuple(dilation_rate, rank, "dilation_rate", opname))
+
+
+def conv_nd(inputs, kernel, bias=None, strides=1, padding="valid", data_format=None,
+            dilation_rate=1, opname="conv", where="", relu=False):
+    """The convolution behind ``conv`` and the convolution layers: ``padding`` may also be
+    "causal" (1-D) or explicit pairs, a ``bias`` is added inside the matmul's output and
+    ``relu=True`` applies max(·, 0) there too. ``where`` (e.g. a layer's name) starts the
+    error messages."""
+    inputs, kernel, rank, data_format, strides, dilation = _prepare(
+        inputs, kernel, strides, dilation_rate, data_format, opname)
     channels, kernel_in = inputs.shape[-1], kernel.shape[-2]
     if channels % kernel_in:
         raise OpError(f"{where or f'ops.{opname}: '}The number of input channels must be evenly "
@@ -335,14 +342,8 @@ def conv_transpose_nd(inputs, kernel, bias=None, strides=1, padding="valid",
                       opname="conv_transpose", where=""):
     """The transposed convolution behind ``conv_transpose`` and the ConvTranspose layers
     (with an optional fused ``bias``)."""
-    inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)
-    _check_rank(inputs, kernel, opname)
-    rank = inputs.ndim - 2
-    data_format = _data_format(data_format, opname)
-    if data_format == "channels_first":
-        inputs = _to_last(inputs, rank)
-    strides = _tuple(strides, rank, "strides", opname)
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", opname)
+    inputs, kernel, rank, data_format, strides, dilation = _prepare(
+        inputs, kernel, strides, dilation_rate, data_format, opname)
     mode = padding.lower() if isinstance(padding, str) else padding
     if mode not in ("valid", "same"):
         raise OpError(f"ops.{opname}: The `padding` argument must be one of 'valid', 'same'. "

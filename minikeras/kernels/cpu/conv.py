@@ -17,6 +17,8 @@ With ``groups > 1`` the channels are split into groups, each convolved with its 
 filters: ``cols`` then has shape ``(G, N·OH·OW, kh·kw·C/G)`` and the product is a batched
 matmul over the groups.
 """
+import math
+
 from ..arrays import array_module
 
 __all__ = ["conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
@@ -207,19 +209,12 @@ def conv_kernel_grad(x, g, kernel_shape, strides, dilation, pads, groups=1, cols
     rebuilt from ``x``, a chunk of samples at a time. With ``with_bias=True`` it returns
     ``(dL/dkernel, dL/dbias)``, the second taken from the ones column of ``cols`` when the
     forward added one (else None: the caller sums g itself)."""
-    if cols is not None and cols.ndim == 2 and cols.shape[1] == _size(kernel_shape[:3]) + 1:
+    if cols is not None and cols.ndim == 2 and cols.shape[1] == math.prod(kernel_shape[:3]) + 1:
         both = _kernel_product(cols, g, 1, g.shape[-1])
         dw, db = both[:-1].reshape(kernel_shape), both[-1]
         return (dw, db) if with_bias else dw
     dw = _conv_kernel_grad(x, g, kernel_shape, strides, dilation, pads, groups, cols)
     return (dw, None) if with_bias else dw
-
-
-def _size(dims):
-    out = 1
-    for d in dims:
-        out *= int(d)
-    return out
 
 
 def _conv_kernel_grad(x, g, kernel_shape, strides, dilation, pads, groups, cols):
