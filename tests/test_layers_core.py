@@ -220,3 +220,60 @@ def test_a_layer_unfrozen_inside_a_frozen_model_trains_again_as_in_keras():
         "gamma", "beta", "kernel", "bias"]
     model.trainable = False
     assert model.trainable_weights == [] and len(model.non_trainable_weights) == 8
+
+
+@given(rows=st.integers(1, 5), features=st.integers(1, 5), units=st.integers(1, 5),
+       use_bias=st.booleans(), activation=st.sampled_from([None, "relu", "tanh", "softmax"]),
+       dtype=st.sampled_from(["float32", "float64"]), seed=st.integers(0, 99))
+def test_dense_fused_inside_fit_gives_the_bits_of_its_ops(rows, features, units, use_bias,
+                                                          activation, dtype, seed):
+    """Inside the built-in steps (fuse_layers on) Dense runs as one FusedDense node; its
+    output and gradients must be exactly those of matmul, add and the activation."""
+    from minikeras.autograd import state
+    layer = layers.Dense(units, activation=activation, use_bias=use_bias, dtype=dtype)
+    x = keras.Tensor(rand((rows, features), seed).astype(dtype))
+    layer.build(x.shape)
+    if use_bias:
+        layer.bias.assign(rand((units,), seed + 1).astype(dtype))
+    upstream = keras.Tensor(rand((rows, units), seed + 2).astype(dtype))
+    results = []
+    for fuse in (True, False):
+        previous, state.fuse_layers = state.fuse_layers, fuse
+        try:
+            with keras.GradientTape() as tape:
+                y = layer(x)
+                loss = keras.ops.sum(y * upstream)
+            names = [n.name for n in tape.nodes]
+            grads = tape.gradient(loss, layer.trainable_weights)
+        finally:
+            state.fuse_layers = previous
+        results.append((names, y.numpy(), [g.numpy() for g in grads]))
+    (fused_names, y_fused, g_fused), (names, y_plain, g_plain) = results
+    assert "FusedDense" in fused_names and "MatMul" not in fused_names
+    assert "MatMul" in names and "FusedDense" not in names
+    np.testing.assert_array_equal(y_fused, y_plain)
+    for a, b in zip(g_fused, g_plain):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_dense_runs_fused_in_fit_and_op_by_op_on_a_users_tape():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="relu"),
+                              layers.Dense(2)])
+    model.compile("sgd", "mse")
+    seen = []
+    from minikeras.ops import fused
+    original = fused.FusedDense.forward
+
+    def spy(self, *arrays):
+        seen.append(self.relu)
+        return original(self, *arrays)
+    fused.FusedDense.forward = spy
+    try:
+        model.train_on_batch(np.ones((2, 3), np.float32), np.zeros((2, 2), np.float32))
+        model.predict(np.ones((2, 3), np.float32), verbose=0)
+    finally:
+        fused.FusedDense.forward = original
+    assert seen == [True, False, True, False]
+    with keras.GradientTape() as tape:
+        model(np.ones((2, 3), np.float32))
+    assert [n.name for n in tape.nodes] == ["MatMul", "Add", "Relu", "MatMul", "Add"]

@@ -411,3 +411,42 @@ def test_resolve_crossentropy_and_namespace():
     assert minikeras.losses is losses
     for name in losses.__all__:
         assert hasattr(losses, name), name
+
+
+@given(data=st.data())
+def test_fused_mean_of_sparse_crossentropy_gives_the_bits_of_the_general_path(data):
+    """SparseCategoricalCrossentropy(from_logits=True) without weights or masks computes the
+    cross-entropies and their mean as one node; the loss and the gradient must be exactly
+    those of Loss.__call__ (per-sample losses, ops.sum, a division)."""
+    dtype = data.draw(st.sampled_from(["float32", "float64"]))
+    batch = data.draw(st.integers(1, 6))
+    steps = data.draw(st.sampled_from([(), (3,)]))
+    classes = data.draw(st.integers(2, 7))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    logits = (rng.standard_normal((batch,) + steps + (classes,)) * 3).astype(dtype)
+    labels = rng.integers(0, classes, (batch,) + steps)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, dtype=dtype)
+    results = []
+    for call in (loss.__call__, lambda t, p: losses.Loss.__call__(loss, t, p)):
+        x = Tensor(logits, requires_grad=True)
+        value = call(labels, x)
+        value.backward()
+        results.append((value.numpy(), x.grad.numpy()))
+    (fused, fused_grad), (general, general_grad) = results
+    assert fused.dtype == np.dtype(dtype) and fused.shape == ()
+    np.testing.assert_array_equal(fused, general)
+    np.testing.assert_array_equal(fused_grad, general_grad)
+    np.testing.assert_allclose(fused, ref_scce(labels, logits, from_logits=True).mean(),
+                               rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_fused_sparse_crossentropy_is_one_node_and_keeps_the_label_checks():
+    logits = Tensor(np.zeros((4, 3), np.float32), requires_grad=True)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    with GradientTape() as tape:
+        loss(np.array([0, 1, 2, 0]), logits)
+    assert [n.name for n in tape.nodes] == ["SparseSoftmaxCrossEntropy"]
+    with pytest.raises(ValueError, match="label 3 is out of range for y_pred with 3 classes"):
+        loss(np.array([0, 1, 2, 3]), logits)
+    with pytest.raises(ValueError, match="looks one-hot"):
+        loss(np.eye(3, dtype=np.float32)[[0, 1, 2, 0]], logits)

@@ -18,6 +18,7 @@ class _State:
     grad_enabled = True       # False inside no_grad()
     tapes = []                # the GradientTapes whose `with` block is open, innermost last
     record_source = True      # capture the caller's file and line for every node
+    fuse_layers = False       # layers may run their call as one fused node (ops/fused.py)
 
 
 state = _State()

@@ -14,6 +14,9 @@ from .functions import (binary_crossentropy, categorical_crossentropy, categoric
                         mean_squared_error, mean_squared_logarithmic_error, poisson,
                         sparse_categorical_crossentropy, squared_hinge,
                         squeeze_or_expand_to_same_rank)
+from .functions import _class_axis, _sparse_labels
+from .fused import SparseSoftmaxCrossEntropy
+from ..tensor import Tensor
 from .reduction import reduce_weighted_values, standardize_reduction
 
 
@@ -240,6 +243,20 @@ class SparseCategoricalCrossentropy(_Builtin):
                  axis=-1, name="sparse_categorical_crossentropy", dtype=None):
         super().__init__(reduction, name, dtype, from_logits=from_logits,
                          ignore_class=ignore_class, axis=axis)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if (self.from_logits and sample_weight is None and self.ignore_class is None
+                and self.reduction == "sum_over_batch_size" and isinstance(y_pred, Tensor)
+                and y_pred.dtype == self.dtype and y_pred.ndim >= 2
+                and getattr(y_pred, "_keras_mask", None) is None):
+            # A classifier's usual loss: the cross-entropies and their mean as one node,
+            # the same numbers as the general path (Loss.__call__) computes in three.
+            axis = _class_axis(self.axis, y_pred, "sparse_categorical_crossentropy")
+            if y_pred.shape[axis] > 1:
+                labels, _ = _sparse_labels(y_true, y_pred, axis, None)
+                if labels.data.size:
+                    return SparseSoftmaxCrossEntropy(axis, mean=True)(y_pred, labels)
+        return super().__call__(y_true, y_pred, sample_weight)
 
     def _valid_mask(self, y_true, y_pred):
         if self.ignore_class is None:

@@ -70,10 +70,16 @@ class SparseSoftmaxCrossEntropy(Function):
 
     computed after subtracting the maximum (no overflow), without building a one-hot.
     dloss/dx = softmax(x) - onehot(k). The labels get no gradient.
+
+    ``mean=True`` returns the mean of those losses, Σ loss / N (N the number of them, the
+    "sum_over_batch_size" reduction), in the same node: d(mean)/dx = (softmax - onehot) / N.
+    It gives the same bits as the per-sample losses followed by ``ops.sum`` and a division
+    by N, with two nodes fewer on the tape.
     """
 
-    def __init__(self, axis):
+    def __init__(self, axis, mean=False):
         self.axis = axis
+        self.mean = mean
 
     def forward(self, x, labels):
         xp = backend.xp
@@ -83,20 +89,28 @@ class SparseSoftmaxCrossEntropy(Function):
         lse = xp.log(total)
         picked = xp.take_along_axis(shifted, xp.expand_dims(labels, self.axis), axis=self.axis)
         self.probs = e / total  # softmax(x), kept for the backward pass
-        return (lse - picked).squeeze(axis=self.axis)
+        losses = (lse - picked).squeeze(axis=self.axis)
+        if self.mean:
+            return losses.sum() / x.dtype.type(losses.size)
+        return losses
 
     def backward(self, g):
         x, labels = self.inputs
+        n = labels.data.size
         if not state.grad_enabled:
             # No graph of the backward pass to record: softmax - onehot straight on arrays,
             # from the softmax the forward pass kept.
             xp = backend.xp
-            scale = xp.expand_dims(g.data, self.axis)
+            if self.mean:  # every loss gets the mean's gradient divided by N
+                scale = g.data / g.data.dtype.type(n)
+            else:
+                scale = xp.expand_dims(g.data, self.axis)
             grad = self.probs * scale
             idx = xp.expand_dims(labels.data, self.axis)
             at_label = xp.take_along_axis(grad, idx, axis=self.axis)
             xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
             return Tensor._wrap(grad), None
+        if self.mean:
+            g = ops.broadcast_to(g / float(n), labels.shape)
         onehot = ops.one_hot(labels, x.shape[self.axis], axis=self.axis, dtype=x.dtype)
         return ops.expand_dims(g, self.axis) * (ops.softmax(x, axis=self.axis) - onehot), None
-

@@ -160,7 +160,7 @@ class Trainer:
 
     def train_step(self, x, y, sample_weight=None):
         """One update on one batch; returns the logs (running means)."""
-        with GradientTape() as tape, _without_source_lines():
+        with GradientTape() as tape, _fast_tape():
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         weights = self.trainable_weights
@@ -169,7 +169,7 @@ class Trainer:
         return self._update_logs(loss, y, y_pred, sample_weight)
 
     def test_step(self, x, y, sample_weight=None):
-        with no_grad():
+        with no_grad(), _fast_tape():
             y_pred = self(x, training=False)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         return self._update_logs(loss, y, y_pred, sample_weight)
@@ -349,7 +349,7 @@ class Trainer:
         return self._format(logs, return_dict)
 
     def predict_on_batch(self, x):
-        with no_grad():
+        with no_grad(), _fast_tape():
             out = self(_to_tensors(data_utils.as_arrays(x)), training=False)
         return _map(lambda t: backend.to_numpy(t.data), out)
 
@@ -361,15 +361,17 @@ class Trainer:
 
 
 @contextlib.contextmanager
-def _without_source_lines():
-    """Inside fit every op is called by this file, so the user line each node would record
-    is always the one that called fit: skip the lookup (it costs a frame walk per op)."""
-    previous = autograd_state.record_source
-    autograd_state.record_source = False
+def _fast_tape():
+    """The tape of a built-in step is read by nobody but this file, so two things a user's
+    tape does for reading are skipped: the source line of every node (inside fit it is
+    always the line that called fit, and looking it up walks the frames), and the op-by-op
+    form of layers that have a fused op (``Dense`` runs as one node: ``ops/fused.py``)."""
+    previous = autograd_state.record_source, autograd_state.fuse_layers
+    autograd_state.record_source, autograd_state.fuse_layers = False, True
     try:
         yield
     finally:
-        autograd_state.record_source = previous
+        autograd_state.record_source, autograd_state.fuse_layers = previous
 
 
 def _check_names(loss, metrics, weighted_metrics):

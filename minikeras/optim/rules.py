@@ -41,11 +41,13 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         xp, w, g = backend.xp, variable.data, gradient.data
         lr, mu = _f(w, learning_rate, self.momentum)
+        m = self.momentums[self._get_variable_index(variable)].data if self.momentum else None
+        if backend.kernels.sgd_update(w, g, lr, m, mu, self.nesterov):
+            return  # the formula below, as one loop (kernels/cpu/optim.py)
         step = xp.multiply(g, lr, out=self._scratch(w))  # lr * g
         if self.momentum == 0:
             xp.subtract(w, step, out=w)
             return
-        m = self.momentums[self._get_variable_index(variable)].data
         xp.multiply(m, mu, out=m)
         xp.subtract(m, step, out=m)
         if self.nesterov:
@@ -96,16 +98,19 @@ class Adam(Optimizer):
         lr, b1, b2, t, eps = _f(w, learning_rate, self.beta_1, self.beta_2, self._step + 1,
                                 self.epsilon)
         alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        c1, c2 = _f(w, 1 - self.beta_1, 1 - self.beta_2)
+        v_hat = self._velocity_hats[i].data if self.amsgrad else None
+        if backend.kernels.adam_update(w, m, v, v_hat, g, alpha, c1, c2, eps):
+            return  # the formula below, as one loop (kernels/cpu/optim.py)
         tmp = self._scratch(w)
         xp.subtract(g, m, out=tmp)
-        xp.multiply(tmp, w.dtype.type(1 - self.beta_1), out=tmp)
+        xp.multiply(tmp, c1, out=tmp)
         xp.add(m, tmp, out=m)
         xp.square(g, out=tmp)
         xp.subtract(tmp, v, out=tmp)
-        xp.multiply(tmp, w.dtype.type(1 - self.beta_2), out=tmp)
+        xp.multiply(tmp, c2, out=tmp)
         xp.add(v, tmp, out=v)
         if self.amsgrad:
-            v_hat = self._velocity_hats[i].data
             xp.maximum(v_hat, v, out=v_hat)
             v = v_hat
         denominator = xp.add(xp.sqrt(v, out=tmp), eps, out=tmp)

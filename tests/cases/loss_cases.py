@@ -364,7 +364,15 @@ def _sparse_softmax_ce(x, labels, axis):
     return SparseSoftmaxCrossEntropy(axis % x.ndim)(x, labels)
 
 
+def _sparse_softmax_ce_mean(x, labels, axis):
+    axis = _int(axis)
+    return SparseSoftmaxCrossEntropy(axis % x.ndim, mean=True)(x, labels)
+
+
 CASES = [
+    Case("sparse_softmax_cross_entropy_mean", _sparse_softmax_ce_mean,
+         lambda x, k, axis: np.mean(ref_sparse_ce_logits(k, x, axis)), _logits_and_labels(),
+         ("SparseSoftmaxCrossEntropy",), ops=(), second=True),
     Case("sigmoid_cross_entropy", lambda x, z: SigmoidCrossEntropy()(x, z), ref_sigmoid_ce,
          _logits_and_targets(-6.0, 6.0), ("SigmoidCrossEntropy",), ops=(), second=True),
     Case("sigmoid_cross_entropy_large", lambda x, z: SigmoidCrossEntropy()(x, z),

@@ -104,3 +104,29 @@ def test_convnet_and_lstm_fit_through_the_cuda_backend():
                        batch_size=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert lstm.predict(sequences, verbose=0).shape == (4, 2)
+
+
+@pytest.mark.parametrize("name,hp", [("SGD", {}), ("SGD", {"momentum": 0.9}),
+                                     ("SGD", {"momentum": 0.9, "nesterov": True}),
+                                     ("Adam", {}), ("Adam", {"amsgrad": True})])
+def test_optimizer_kernels_match_their_cpu_twins(name, hp):
+    """The update kernels of the CUDA table against the CPU loops, two steps on a tiny
+    weight. (The simulator computes math.sqrt in float64, so Adam may differ in the last
+    bit from float32 hardware.)"""
+    from minikeras import optim
+    from minikeras.tensor import Tensor, Variable
+    assert backend.kernels.sgd_update.__module__ == "minikeras.kernels.cuda.optim"
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((3, 4)).astype(np.float32)
+    grads = [rng.standard_normal((3, 4)).astype(np.float32) for _ in range(2)]
+    results = []
+    for table in (backend.kernels, cpu_kernels):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(backend, "kernels", table)
+            v = Variable(w.copy())
+            opt = getattr(optim, name)(learning_rate=0.1, **hp)
+            for g in grads:
+                opt.apply([Tensor(g)], [v])
+            results.append(v.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-7)
+    assert not np.array_equal(results[0], w)

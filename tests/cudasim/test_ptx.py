@@ -22,13 +22,19 @@ def _compile(pyfunc, sig):
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("name,sig", [
-    ("_relu_kernel", "void(float32[::1], float32[::1])"),
-    ("_softmax_rows_kernel", "void(float32[:, ::1], float32[:, ::1])"),
+@pytest.mark.parametrize("module,name,sig", [
+    ("activations", "_relu_kernel", "void(float32[::1], float32[::1])"),
+    ("activations", "_softmax_rows_kernel", "void(float32[:, ::1], float32[:, ::1])"),
+    ("optim", "_sgd_kernel", "void(float32[::1], float32[::1], float32)"),
+    ("optim", "_sgd_momentum_kernel",
+     "void(float32[::1], float32[::1], float32[::1], float32, float32, boolean)"),
+    ("optim", "_adam_kernel", "void(float32[::1], float32[::1], float32[::1], float32[::1], "
+                              "float32[::1], float32, float32, float32, float32, boolean)"),
 ])
-def test_kernel_compiles_to_ptx(name, sig):
-    from minikeras.kernels.cuda import activations
-    result = _compile(getattr(activations, name), sig)
+def test_kernel_compiles_to_ptx(module, name, sig):
+    import importlib
+    kernels = importlib.import_module(f"minikeras.kernels.cuda.{module}")
+    result = _compile(getattr(kernels, name), sig)
     if result.returncode != 0 and ("DynamicLibNotFoundError" in result.stderr
                                    or "libnvvm" in result.stderr.lower()
                                    or "nvrtc" in result.stderr.lower()):

@@ -9,8 +9,9 @@ from ..cpu import conv as _conv
 from ..cpu import pooling as _pooling
 from ..cpu import recurrent as _recurrent
 from .activations import relu, softmax
+from .optim import adam_update, sgd_update
 
-__all__ = ["relu", "softmax"]
+__all__ = ["relu", "softmax", "sgd_update", "adam_update"]
 
 # The convolution, pooling and fused recurrent kernels have no hand-written CUDA version yet:
 # the table holds their array code, written once for NumPy and CuPy arrays

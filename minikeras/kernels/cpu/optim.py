@@ -1,0 +1,107 @@
+"""Optimizer kernels: the update of one weight, in one pass over its memory.
+
+NumPy writes ``w -= lr * g`` as two passes: ``lr * g`` into a scratch array, then
+``w - scratch``. The weights of even a small MLP are megabytes, more than a core's cache,
+so every pass is a trip to main memory: five array streams (read g, write the scratch,
+read w, read the scratch, write w) where one loop needs three (read w and g, write w).
+Adam's NumPy form makes about twenty. Each kernel here is that loop over the elements,
+written in plain Python and compiled by Numba (``njit``) the first time it runs (a few
+tenths of a second, then cached on disk).
+
+The loops do the arithmetic of the NumPy formulas in ``optim/rules.py`` operation by
+operation, in the weight's dtype, with no fused multiply-add and no reordering, so they
+give the same bits; the test suite checks that. A kernel returns False, and the optimizer
+falls back to the NumPy formula, when the arrays are not contiguous NumPy arrays of one
+float dtype.
+"""
+import numpy as np
+
+__all__ = ["sgd_update", "adam_update"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --------------------------------------------------------------------------- the loops
+def _sgd_loop(w, g, lr):
+    for i in range(w.size):
+        w[i] = w[i] - g[i] * lr
+
+
+def _sgd_momentum_loop(w, m, g, lr, mu, nesterov):
+    for i in range(w.size):
+        step = g[i] * lr
+        velocity = m[i] * mu - step
+        m[i] = velocity
+        if nesterov:
+            w[i] = w[i] + (velocity * mu - step)
+        else:
+            w[i] = w[i] + velocity
+
+
+def _adam_loop(w, m, v, v_hat, g, alpha, one_minus_beta_1, one_minus_beta_2, epsilon, amsgrad):
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * one_minus_beta_1
+        vi = v[i] + (gi * gi - v[i]) * one_minus_beta_2
+        m[i] = mi
+        v[i] = vi
+        if amsgrad:
+            vi = max(v_hat[i], vi)
+            v_hat[i] = vi
+        w[i] = w[i] - (mi * alpha) / (np.sqrt(vi) + epsilon)
+
+
+# --------------------------------------------------------------------------- compiling
+_compiled = {}
+
+
+def _jit(loop):
+    """``loop`` compiled by Numba (once per process; Numba caches the machine code on disk)."""
+    fn = _compiled.get(loop)
+    if fn is None:
+        import numba
+        fn = _compiled[loop] = numba.njit(cache=True, nogil=True)(loop)
+    return fn
+
+
+def _flat(*arrays):
+    """The arrays as flat views, or None unless all are C-contiguous NumPy arrays of one
+    float dtype and one size (then the loop may index them all with one i)."""
+    first = arrays[0]
+    if not isinstance(first, np.ndarray) or first.dtype not in _FLOATS:
+        return None
+    for a in arrays:
+        if (not isinstance(a, np.ndarray) or a.dtype != first.dtype or a.size != first.size
+                or not a.flags.c_contiguous):
+            return None
+    return [a.reshape(-1) for a in arrays]
+
+
+# --------------------------------------------------------------------------- the kernels
+def sgd_update(w, g, lr, m=None, mu=0.0, nesterov=False):
+    """SGD in place: ``w -= g * lr``; with a velocity ``m``: ``m = m * mu - g * lr`` and
+    ``w += m`` (or ``w += m * mu - g * lr`` for Nesterov). ``lr`` and ``mu`` are scalars
+    of w's dtype. Returns False (nothing done) when the arrays do not fit a loop."""
+    flat = _flat(w, g) if m is None else _flat(w, m, g)
+    if flat is None:
+        return False
+    if m is None:
+        _jit(_sgd_loop)(flat[0], flat[1], lr)
+    else:
+        _jit(_sgd_momentum_loop)(flat[0], flat[1], flat[2], lr, mu, bool(nesterov))
+    return True
+
+
+def adam_update(w, m, v, v_hat, g, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
+    """Adam in place (Keras's form, see ``optim/rules.py``): the moments ``m``, ``v`` (and
+    ``v_hat = max(v_hat, v)`` when ``v_hat`` is given: amsgrad), then
+    ``w -= m * alpha / (sqrt(v) + epsilon)``. The scalars are of w's dtype. Returns False
+    when the arrays do not fit a loop."""
+    amsgrad = v_hat is not None
+    flat = _flat(w, m, v, g, v_hat) if amsgrad else _flat(w, m, v, g)
+    if flat is None:
+        return False
+    hat = flat[4] if amsgrad else flat[2]  # unused without amsgrad
+    _jit(_adam_loop)(flat[0], flat[1], flat[2], hat, flat[3], alpha, one_minus_beta_1,
+                     one_minus_beta_2, epsilon, amsgrad)
+    return True

@@ -1,0 +1,101 @@
+"""The one-pass optimizer loops (kernels/cpu/optim.py) give the same bits as the NumPy
+formulas of optim/rules.py, and step aside for arrays they do not fit."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes
+
+from minikeras import backend, optim
+from minikeras.kernels.cpu import optim as kernels
+from minikeras.tensor import Tensor, Variable
+
+CONFIGS = [
+    ("SGD", {}),
+    ("SGD", {"momentum": 0.9}),
+    ("SGD", {"momentum": 0.5, "nesterov": True}),
+    ("Adam", {}),
+    ("Adam", {"amsgrad": True, "beta_1": 0.8}),
+]
+
+
+def _run(name, hp, weights, grads, use_kernels):
+    """Three updates of copies of ``weights``; returns the weights and the slots."""
+    with pytest.MonkeyPatch.context() as m:
+        if not use_kernels:
+            m.setattr(backend.kernels, "sgd_update", lambda *a, **k: False)
+            m.setattr(backend.kernels, "adam_update", lambda *a, **k: False)
+        variables = [Variable(w.copy()) for w in weights]
+        opt = getattr(optim, name)(learning_rate=0.05, **hp)
+        for step in range(3):
+            opt.apply([Tensor(g * (step + 1)) for g in grads], variables)
+        return [v.numpy() for v in variables] + [s.numpy() for s in opt.variables[2:]]
+
+
+@pytest.mark.parametrize("name,hp", CONFIGS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@settings(max_examples=15, deadline=None)
+@given(shapes=st.lists(array_shapes(min_dims=1, max_dims=3, max_side=6), min_size=1,
+                       max_size=3), seed=st.integers(0, 2**31))
+def test_loops_give_the_bits_of_the_numpy_formulas(name, hp, dtype, shapes, seed):
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    fast = _run(name, hp, weights, grads, True)
+    plain = _run(name, hp, weights, grads, False)
+    assert len(fast) == len(plain)
+    for a, b in zip(fast, plain):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sgd_loop_is_the_formula():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(1000).astype(np.float32)
+    g = rng.standard_normal(1000).astype(np.float32)
+    expected = w - g * np.float32(0.01)
+    assert kernels.sgd_update(w, g, np.float32(0.01)) is True
+    np.testing.assert_array_equal(w, expected)
+
+
+def test_adam_loop_is_the_formula():
+    rng = np.random.default_rng(1)
+    w, m, v, g = (rng.standard_normal(50) for _ in range(4))
+    v = np.abs(v)
+    alpha, c1, c2, eps = 0.001, 0.1, 0.001, 1e-7
+    m2 = m + (g - m) * c1
+    v2 = v + (g * g - v) * c2
+    expected = w - m2 * alpha / (np.sqrt(v2) + eps)
+    assert kernels.adam_update(w, m, v, None, g, alpha, c1, c2, eps) is True
+    np.testing.assert_array_equal(m, m2)
+    np.testing.assert_array_equal(v, v2)
+    np.testing.assert_array_equal(w, expected)
+
+
+@pytest.mark.parametrize("make", [
+    lambda w: w[:, ::2],                     # not contiguous
+    lambda w: w.astype(np.float16),          # not float32/float64
+    lambda w: w.T,                           # Fortran order
+])
+def test_loops_step_aside_for_arrays_they_do_not_fit(make):
+    w = make(np.ones((4, 6), np.float32))
+    g = np.ones(w.shape, w.dtype)
+    before = w.copy()
+    assert kernels.sgd_update(w, g, w.dtype.type(0.1)) is False
+    np.testing.assert_array_equal(w, before)  # untouched: the optimizer runs its formula
+
+
+def test_mixed_dtypes_step_aside():
+    w = np.ones(5, np.float32)
+    assert kernels.sgd_update(w, np.ones(5, np.float64), np.float32(0.1)) is False
+    assert kernels.adam_update(w, np.zeros(5, np.float32), np.zeros(5, np.float64), None,
+                               np.ones(5, np.float32), 1.0, 0.1, 0.1, 1e-7) is False
+
+
+def test_optimizer_updates_a_non_contiguous_variable_through_the_formula():
+    base = np.arange(12, dtype=np.float32).reshape(3, 4)
+    v = Variable(base)
+    v.data = v.data.T  # a transposed (F-ordered) weight array
+    g = np.ones((4, 3), np.float32)
+    optim.SGD(learning_rate=0.5).apply([Tensor(g)], [v])
+    np.testing.assert_array_equal(v.numpy(), base.T - np.float32(0.5))
