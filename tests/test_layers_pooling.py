@@ -332,3 +332,40 @@ def test_global_average_pooling1d_mask_of_the_wrong_shape_names_the_layer():
                                          r'shape \(2, 4, 3\): the mask must be \(batch, steps\) = '
                                          r'\(2, 4\)'):
         layer(x, mask=np.ones((2, 5), bool))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rank=st.sampled_from([1, 2]), pool=st.integers(1, 3), stride=st.integers(1, 4),
+       padding=st.sampled_from(["valid", "same"]), sides=st.tuples(st.integers(1, 7),
+                                                                   st.integers(1, 7)),
+       channels=st.integers(1, 3), dtype=st.sampled_from(["float32", "float64"]),
+       ties=st.booleans(), nan=st.booleans(), seed=st.integers(0, 999))
+def test_compiled_max_pool_loops_match_the_offset_views(rank, pool, stride, padding, sides,
+                                                        channels, dtype, ties, nan, seed):
+    """On NumPy arrays max pooling runs as Numba loops; the offset-view code (what CuPy
+    arrays run) is the reference: the same maxima, the same argmax (first maximum on ties,
+    NaN spreading) and the same input gradient."""
+    from minikeras.kernels.cpu import pooling as kernels
+    rng = np.random.default_rng(seed)
+    shape = (2,) + sides[:rank] + (channels,)
+    x = rng.integers(-2, 3, shape) if ties else rng.standard_normal(shape)
+    x = x.astype(dtype)
+    if nan:
+        x.flat[rng.integers(0, x.size)] = np.nan
+    window, steps = (pool,) * rank, (stride,) * rank
+    if padding == "valid" and min(sides[:rank]) < pool:
+        return  # no output: the layer refuses such inputs before the kernel runs
+    results = []
+    for loops in (True, False):
+        with pytest.MonkeyPatch.context() as m:
+            if not loops:
+                m.setattr(kernels, "_loops_fit", lambda *a: False)
+            y, argmax = kernels.max_pool_forward(x, window, steps, padding)
+            g = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
+            dx = kernels.max_pool_backward(g, argmax, x.shape, window, steps, padding)
+            results.append((y, argmax, dx))
+    (y1, a1, d1), (y2, a2, d2) = results
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(a1, a2)
+    np.testing.assert_array_equal(d1, d2)
+    assert y1.dtype == dx.dtype == np.dtype(dtype) and d1.shape == x.shape

@@ -16,6 +16,8 @@ float dtype.
 """
 import numpy as np
 
+from .jit import jit as _jit
+
 __all__ = ["sgd_update", "adam_update"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -49,19 +51,6 @@ def _adam_loop(w, m, v, v_hat, g, alpha, one_minus_beta_1, one_minus_beta_2, eps
             vi = max(v_hat[i], vi)
             v_hat[i] = vi
         w[i] = w[i] - (mi * alpha) / (np.sqrt(vi) + epsilon)
-
-
-# --------------------------------------------------------------------------- compiling
-_compiled = {}
-
-
-def _jit(loop):
-    """``loop`` compiled by Numba (once per process; Numba caches the machine code on disk)."""
-    fn = _compiled.get(loop)
-    if fn is None:
-        import numba
-        fn = _compiled[loop] = numba.njit(cache=True, nogil=True)(loop)
-    return fn
 
 
 def _flat(*arrays):
