@@ -269,18 +269,20 @@ class Layer:
     def __call__(self, inputs=_MISSING, *args, **kwargs):
         if inputs is _MISSING:  # the first argument given by name: lstm(sequences=x)
             inputs = _first_argument(self, kwargs)
-        if any(isinstance(x, KerasTensor) for x in _flatten(inputs)) or (
+        one_tensor = isinstance(inputs, Tensor)
+        if (not one_tensor and any(isinstance(x, KerasTensor) for x in _flatten(inputs))) or (
                 (args or len(kwargs) > 1 or (kwargs and "training" not in kwargs))
                 and any(isinstance(x, KerasTensor) for x in _flatten([args, kwargs]))):
             return symbolic_call(self, inputs, args, kwargs)
         # the masks, read before autocast (which makes new tensors)
-        if isinstance(inputs, Tensor):
+        if one_tensor:
             previous_mask = getattr(inputs, "_keras_mask", None)
             masked = previous_mask is not None
+            inputs = self._autocast(inputs)
         else:
             previous_mask = _map(get_mask, inputs)
             masked = any(m is not None for m in _flatten(previous_mask))
-        inputs = _map(self._autocast, inputs)
+            inputs = _map(self._autocast, inputs)
         self._maybe_build(inputs)
         self._check_input(inputs)
         training = kwargs.get("training")

@@ -87,9 +87,14 @@ class SparseSoftmaxCrossEntropy(Function):
         e = xp.exp(shifted)
         total = e.sum(axis=self.axis, keepdims=True)
         lse = xp.log(total)
-        picked = xp.take_along_axis(shifted, xp.expand_dims(labels, self.axis), axis=self.axis)
         self.probs = e / total  # softmax(x), kept for the backward pass
-        losses = (lse - picked).squeeze(axis=self.axis)
+        if x.ndim == 2 and self.axis == 1:  # (batch, classes): pick row by row
+            self.rows = xp.arange(x.shape[0])
+            losses = lse[:, 0] - shifted[self.rows, labels]
+        else:
+            picked = xp.take_along_axis(shifted, xp.expand_dims(labels, self.axis),
+                                        axis=self.axis)
+            losses = (lse - picked).squeeze(axis=self.axis)
         if self.mean:
             return losses.sum() / x.dtype.type(losses.size)
         return losses
@@ -106,9 +111,12 @@ class SparseSoftmaxCrossEntropy(Function):
             else:
                 scale = xp.expand_dims(g.data, self.axis)
             grad = self.probs * scale
-            idx = xp.expand_dims(labels.data, self.axis)
-            at_label = xp.take_along_axis(grad, idx, axis=self.axis)
-            xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
+            if x.ndim == 2 and self.axis == 1:
+                grad[self.rows, labels.data] -= scale if scale.ndim == 0 else scale[:, 0]
+            else:
+                idx = xp.expand_dims(labels.data, self.axis)
+                at_label = xp.take_along_axis(grad, idx, axis=self.axis)
+                xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
             return Tensor._wrap(grad), None
         if self.mean:
             g = ops.broadcast_to(g / float(n), labels.shape)

@@ -20,7 +20,8 @@ from .jit import jit as _jit
 
 __all__ = ["sgd_update", "adam_update"]
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_FLOATS = (_F32, _F64)
 
 
 # --------------------------------------------------------------------------- the loops
@@ -57,10 +58,13 @@ def _flat(*arrays):
     """The arrays as flat views, or None unless all are C-contiguous NumPy arrays of one
     float dtype and one size (then the loop may index them all with one i)."""
     first = arrays[0]
-    if not isinstance(first, np.ndarray) or first.dtype not in _FLOATS:
+    if type(first) is not np.ndarray:
+        return None
+    dtype, size = first.dtype, first.size
+    if dtype is not _F32 and dtype is not _F64 and dtype not in _FLOATS:
         return None
     for a in arrays:
-        if (not isinstance(a, np.ndarray) or a.dtype != first.dtype or a.size != first.size
+        if (type(a) is not np.ndarray or a.dtype != dtype or a.size != size
                 or not a.flags.c_contiguous):
             return None
     return [a.reshape(-1) for a in arrays]
