@@ -20,8 +20,7 @@ from .jit import jit as _jit
 
 __all__ = ["sgd_update", "adam_update"]
 
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
-_FLOATS = (_F32, _F64)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # --------------------------------------------------------------------------- the loops
@@ -61,7 +60,7 @@ def _flat(*arrays):
     if type(first) is not np.ndarray:
         return None
     dtype, size = first.dtype, first.size
-    if dtype is not _F32 and dtype is not _F64 and dtype not in _FLOATS:
+    if dtype not in _FLOATS:
         return None
     for a in arrays:
         if (type(a) is not np.ndarray or a.dtype != dtype or a.size != size
