@@ -7,7 +7,8 @@ the same order, as one node:
 
     forward     z = x @ kernel           (one new array)
                 z += bias                (in place)
-                z = max(z, 0)            (in place; relu only)
+                z = max(z, 0)            (in place; relu only; with the bias, one loop:
+                                          kernels/cpu/dense.py)
 
     backward    gz = g · [z > 0]         (relu only; g itself otherwise)
                 dL/dx      = gz @ kernelᵀ
@@ -41,24 +42,19 @@ class FusedDense(Function):
 
     def forward(self, x, kernel, bias=None):
         z = x @ kernel                      # the one new array of the node
-        if bias is not None:
-            z += bias
-        if self.relu:
-            backend.xp.maximum(z, 0, out=z)
-        return z
+        return backend.kernels.dense_activate(z, bias, self.relu)  # + bias, relu: in place
 
     def backward(self, g):
         x, kernel = self.inputs[0], self.inputs[1]
         needs = self.needs_grad
         has_bias = len(self.inputs) == 3
         if not state.grad_enabled:          # nothing records the backward pass: arrays only
-            gz = g.data
-            if self.relu:
-                gz = gz * (self.output().data > 0)
+            gz, dbias = backend.kernels.dense_relu_grad(g.data, self.output().data, self.relu,
+                                                        has_bias and needs[2])
             grads = [Tensor._wrap(gz @ kernel.data.T) if needs[0] else None,
                      Tensor._wrap(x.data.T @ gz) if needs[1] else None]
             if has_bias:
-                grads.append(Tensor._wrap(gz.sum(axis=0)) if needs[2] else None)
+                grads.append(Tensor._wrap(dbias) if needs[2] else None)
             return tuple(grads)
         # Recorded (second derivatives): the same formulas with ops. The ReLU mask is a
         # constant: its derivative is zero wherever it is defined.
