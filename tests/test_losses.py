@@ -450,3 +450,33 @@ def test_fused_sparse_crossentropy_is_one_node_and_keeps_the_label_checks():
         loss(np.array([0, 1, 2, 3]), logits)
     with pytest.raises(ValueError, match="looks one-hot"):
         loss(np.eye(3, dtype=np.float32)[[0, 1, 2, 0]], logits)
+
+
+@given(data=st.data())
+def test_row_kernel_of_the_sparse_crossentropy_matches_the_array_formulas(data):
+    """kernels.cpu.crossentropy: the compiled row loops against the NumPy formulas (what
+    CuPy arrays run), forward and gradient, large logits and NaN included."""
+    from minikeras.kernels.cpu import crossentropy as ce
+    dtype = data.draw(st.sampled_from(["float32", "float64"]))
+    rows, classes = data.draw(st.integers(1, 40)), data.draw(st.integers(1, 12))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x = (rng.standard_normal((rows, classes)) * data.draw(st.sampled_from([1, 50, 800])))
+    x = x.astype(dtype)
+    if data.draw(st.booleans()):
+        x[rng.integers(0, rows), rng.integers(0, classes)] = np.nan
+    labels = rng.integers(0, classes, rows).astype(np.int32)
+    scale = rng.uniform(0.1, 2, rows).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        losses, probs = ce.sparse_softmax_cross_entropy(x, labels)
+        grad = ce.sparse_softmax_cross_entropy_grad(probs, labels, scale)
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(ce, "_fit", lambda a: False)
+            ref_losses, ref_probs = ce.sparse_softmax_cross_entropy(x, labels)
+            ref_grad = ce.sparse_softmax_cross_entropy_grad(ref_probs, labels, scale)
+    tol = (dict(rtol=2e-6, atol=1e-6) if dtype == "float32"
+           else dict(rtol=1e-13, atol=1e-13))
+    assert losses.dtype == probs.dtype == grad.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(losses, ref_losses, **tol)
+    np.testing.assert_allclose(probs, ref_probs, **tol)
+    np.testing.assert_allclose(grad, ref_grad, **tol)
+    assert np.array_equal(np.isnan(losses), np.isnan(ref_losses))

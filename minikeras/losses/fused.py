@@ -83,18 +83,20 @@ class SparseSoftmaxCrossEntropy(Function):
 
     def forward(self, x, labels):
         xp = backend.xp
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        e = xp.exp(shifted)
-        total = e.sum(axis=self.axis, keepdims=True)
-        lse = xp.log(total)
-        self.probs = e / total  # softmax(x), kept for the backward pass
-        if x.ndim == 2 and self.axis == 1:  # (batch, classes): pick row by row
-            self.rows = xp.arange(x.shape[0])
-            losses = lse[:, 0] - shifted[self.rows, labels]
+        self.by_rows = self.axis == x.ndim - 1 and x.ndim >= 2
+        if self.by_rows:
+            # classes last: one row of logits per loss, a kernel does them row by row
+            losses, self.probs = backend.kernels.sparse_softmax_cross_entropy(
+                x.reshape(-1, x.shape[-1]), labels.reshape(-1))
+            losses = losses.reshape(labels.shape)
         else:
+            shifted = x - x.max(axis=self.axis, keepdims=True)
+            e = xp.exp(shifted)
+            total = e.sum(axis=self.axis, keepdims=True)
+            self.probs = e / total  # softmax(x), kept for the backward pass
             picked = xp.take_along_axis(shifted, xp.expand_dims(labels, self.axis),
                                         axis=self.axis)
-            losses = (lse - picked).squeeze(axis=self.axis)
+            losses = (xp.log(total) - picked).squeeze(axis=self.axis)
         if self.mean:
             return losses.sum() / x.dtype.type(losses.size)
         return losses
@@ -109,14 +111,17 @@ class SparseSoftmaxCrossEntropy(Function):
             if self.mean:  # every loss gets the mean's gradient divided by N
                 scale = g.data / g.data.dtype.type(n)
             else:
-                scale = xp.expand_dims(g.data, self.axis)
+                scale = g.data
+            if self.by_rows:
+                grad = backend.kernels.sparse_softmax_cross_entropy_grad(
+                    self.probs, labels.data.reshape(-1),
+                    xp.broadcast_to(scale, labels.shape).reshape(-1))
+                return Tensor._wrap(grad.reshape(x.shape)), None
+            scale = scale if self.mean else xp.expand_dims(scale, self.axis)
             grad = self.probs * scale
-            if x.ndim == 2 and self.axis == 1:
-                grad[self.rows, labels.data] -= scale if scale.ndim == 0 else scale[:, 0]
-            else:
-                idx = xp.expand_dims(labels.data, self.axis)
-                at_label = xp.take_along_axis(grad, idx, axis=self.axis)
-                xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
+            idx = xp.expand_dims(labels.data, self.axis)
+            at_label = xp.take_along_axis(grad, idx, axis=self.axis)
+            xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
             return Tensor._wrap(grad), None
         if self.mean:
             g = ops.broadcast_to(g / float(n), labels.shape)
