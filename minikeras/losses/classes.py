@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 from .. import backend, ops
+from ..tensor import Tensor
 from .functions import (binary_crossentropy, categorical_crossentropy, categorical_hinge,
                         cosine_similarity, hinge, huber, kl_divergence, log_cosh,
                         mean_absolute_error, mean_absolute_percentage_error,
@@ -16,7 +17,6 @@ from .functions import (binary_crossentropy, categorical_crossentropy, categoric
                         squeeze_or_expand_to_same_rank)
 from .functions import _class_axis, _sparse_labels
 from .fused import SparseSoftmaxCrossEntropy
-from ..tensor import Tensor
 from .reduction import reduce_weighted_values, standardize_reduction
 
 
