@@ -99,3 +99,22 @@ def test_optimizer_updates_a_non_contiguous_variable_through_the_formula():
     g = np.ones((4, 3), np.float32)
     optim.SGD(learning_rate=0.5).apply([Tensor(g)], [v])
     np.testing.assert_array_equal(v.numpy(), base.T - np.float32(0.5))
+
+
+def test_loops_compile_without_a_writable_cache(monkeypatch):
+    """When Numba finds nowhere to write its cache it refuses cache=True; the loops are
+    then compiled in memory."""
+    import numba
+
+    from minikeras.kernels.cpu import jit as jit_module
+    real_njit = numba.njit
+
+    def njit(*args, **kwargs):
+        if kwargs.get("cache"):
+            raise RuntimeError("cannot cache function '_sgd_loop': no locator available")
+        return real_njit(*args, **kwargs)
+    monkeypatch.setattr(numba, "njit", njit)
+    monkeypatch.setattr(jit_module, "_compiled", {})
+    w, g = np.ones(4, np.float32), np.ones(4, np.float32)
+    assert kernels.sgd_update(w, g, np.float32(0.5))
+    np.testing.assert_array_equal(w, np.full(4, 0.5, np.float32))

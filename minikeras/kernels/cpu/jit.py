@@ -11,5 +11,11 @@ def jit(loop):
     fn = _compiled.get(loop)
     if fn is None:
         import numba
-        fn = _compiled[loop] = numba.njit(cache=True, nogil=True)(loop)
+        try:
+            fn = numba.njit(cache=True, nogil=True)(loop)
+        except RuntimeError:
+            # No writable place for Numba's cache (a read-only install and home): compile
+            # in memory only, once per process.
+            fn = numba.njit(nogil=True)(loop)
+        _compiled[loop] = fn
     return fn
