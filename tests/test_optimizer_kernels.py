@@ -1,4 +1,4 @@
-"""The one-pass optimizer loops (kernels/cpu/optim.py) give the same bits as the NumPy
+"""The one-pass optimizer loops (kernels/cpu/updates.py) give the same bits as the NumPy
 formulas of optim/rules.py, and step aside for arrays they do not fit."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 from minikeras import backend, optim
-from minikeras.kernels.cpu import optim as kernels
+from minikeras.kernels.cpu import updates as kernels
 from minikeras.tensor import Tensor, Variable
 
 CONFIGS = [

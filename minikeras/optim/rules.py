@@ -43,7 +43,7 @@ class SGD(Optimizer):
         lr, mu = _f(w, learning_rate, self.momentum)
         m = self.momentums[self._get_variable_index(variable)].data if self.momentum else None
         if backend.kernels.sgd_update(w, g, lr, m, mu, self.nesterov):
-            return  # the formula below, as one loop (kernels/cpu/optim.py)
+            return  # the formula below, as one loop (kernels/cpu/updates.py)
         step = xp.multiply(g, lr, out=self._scratch(w))  # lr * g
         if self.momentum == 0:
             xp.subtract(w, step, out=w)
@@ -101,7 +101,7 @@ class Adam(Optimizer):
         c1, c2 = _f(w, 1 - self.beta_1, 1 - self.beta_2)
         v_hat = self._velocity_hats[i].data if self.amsgrad else None
         if backend.kernels.adam_update(w, m, v, v_hat, g, alpha, c1, c2, eps):
-            return  # the formula below, as one loop (kernels/cpu/optim.py)
+            return  # the formula below, as one loop (kernels/cpu/updates.py)
         tmp = self._scratch(w)
         xp.subtract(g, m, out=tmp)
         xp.multiply(tmp, c1, out=tmp)

@@ -116,7 +116,7 @@ def test_optimizer_kernels_match_their_cpu_twins(name, hp):
     bit from float32 hardware.)"""
     from minikeras import optim
     from minikeras.tensor import Tensor, Variable
-    assert backend.kernels.sgd_update.__module__ == "minikeras.kernels.cuda.optim"
+    assert backend.kernels.sgd_update.__module__ == "minikeras.kernels.cuda.updates"
     rng = np.random.default_rng(5)
     w = rng.standard_normal((3, 4)).astype(np.float32)
     grads = [rng.standard_normal((3, 4)).astype(np.float32) for _ in range(2)]

@@ -25,10 +25,10 @@ def _compile(pyfunc, sig):
 @pytest.mark.parametrize("module,name,sig", [
     ("activations", "_relu_kernel", "void(float32[::1], float32[::1])"),
     ("activations", "_softmax_rows_kernel", "void(float32[:, ::1], float32[:, ::1])"),
-    ("optim", "_sgd_kernel", "void(float32[::1], float32[::1], float32)"),
-    ("optim", "_sgd_momentum_kernel",
+    ("updates", "_sgd_kernel", "void(float32[::1], float32[::1], float32)"),
+    ("updates", "_sgd_momentum_kernel",
      "void(float32[::1], float32[::1], float32[::1], float32, float32, boolean)"),
-    ("optim", "_adam_kernel", "void(float32[::1], float32[::1], float32[::1], float32[::1], "
+    ("updates", "_adam_kernel", "void(float32[::1], float32[::1], float32[::1], float32[::1], "
                               "float32[::1], float32, float32, float32, float32, boolean)"),
 ])
 def test_kernel_compiles_to_ptx(module, name, sig):

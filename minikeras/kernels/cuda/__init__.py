@@ -11,7 +11,7 @@ from ..cpu import dense as _dense
 from ..cpu import pooling as _pooling
 from ..cpu import recurrent as _recurrent
 from .activations import relu, softmax
-from .optim import adam_update, sgd_update
+from .updates import adam_update, sgd_update
 
 __all__ = ["relu", "softmax", "sgd_update", "adam_update"]
 

@@ -1,5 +1,5 @@
 """Optimizer kernels for the GPU: one thread per weight element (grid-stride), the same
-arithmetic as the CPU loops in ``kernels/cpu/optim.py``, which explains why one pass pays."""
+arithmetic as the CPU loops in ``kernels/cpu/updates.py``, which explains why one pass pays."""
 import math
 
 from numba import cuda
