@@ -28,7 +28,7 @@ The code, in reading order: ``function.py`` (recording), ``walk.py`` (the backwa
 """
 from .. import tensor as _tensor_module
 from .function import (REGISTRY, Function, OpError, enable_grad, is_grad_enabled,  # noqa: F401
-                       no_grad, state)
+                       no_grad, readable_backward, state)
 from .tape import GradientTape  # noqa: F401
 from .walk import backward, backward_walk  # noqa: F401
 

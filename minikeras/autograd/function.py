@@ -18,7 +18,7 @@ class _State:
     grad_enabled = True       # False inside no_grad()
     tapes = []                # the GradientTapes whose `with` block is open, innermost last
     record_source = True      # capture the caller's file and line for every node
-    fuse_layers = False       # layers may run their call as one fused node (ops/fused.py)
+    array_twins = True        # the walk may call a node's backward_arrays (see readable_backward)
 
 
 state = _State()
@@ -57,6 +57,20 @@ def is_grad_enabled():
     return state.grad_enabled
 
 
+@contextlib.contextmanager
+def readable_backward():
+    """Inside this block every backward walk calls each node's readable ``backward`` (the
+    formula written with ops), never its ``backward_arrays`` twin. The gradients are the
+    same numbers; the test suite and the debugging tools use it to run the formula a
+    student reads."""
+    previous = state.array_twins
+    state.array_twins = False
+    try:
+        yield
+    finally:
+        state.array_twins = previous
+
+
 _inside_package = {}  # code object -> True if it belongs to minikeras (a cache)
 
 
@@ -87,7 +101,14 @@ class Function:
     * ``backward(self, *grads)`` gets dL/d(output) as Tensors and returns dL/d(input) for
       every input, as Tensors (or None where an input needs none), computed **with ops** so
       the backward pass can itself be recorded. ``self.inputs`` are the input Tensors and
-      ``self.output()`` is the output Tensor.
+      ``self.output()`` is the output Tensor. This is the rule a student reads, and it
+      comes first in the class.
+
+    A few ops on the hot path of training also write the same rule on raw arrays, as
+    ``backward_arrays(self, *grad_arrays)`` (arrays in; a tuple of arrays, None where an
+    input needs none, out). The walk calls it instead of ``backward`` only when nothing
+    records the backward pass (no ``create_graph``, no outer tape, not inside
+    :func:`readable_backward`); the test suite checks the two give the same numbers.
 
     Op parameters (an axis, a slope) go to ``__init__``; ops are called as
     ``Sum(axis=0)(x)``. What ``forward`` keeps on ``self`` must be plain arrays, never
@@ -101,6 +122,7 @@ class Function:
 
     n_outputs = 1
     differentiable = True
+    backward_arrays = None    # optional: the same rule on arrays (see the class docstring)
     inputs = None
     outputs = ()
     needs_grad = ()

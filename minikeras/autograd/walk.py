@@ -77,6 +77,15 @@ def _output_grads(node, grads, keep):
     return None if all(g is None for g in out_grads) else out_grads
 
 
+def _arrays_twin(twin, out_grads):
+    """Call a node's ``backward_arrays`` on the arrays of its output gradients and wrap
+    what it returns as Tensors."""
+    arrays = twin(*[None if g is None else g.data for g in out_grads])
+    if not isinstance(arrays, (tuple, list)):
+        arrays = (arrays,)
+    return tuple([None if a is None else Tensor._wrap(a) for a in arrays])
+
+
 def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=False, step=None,
                   order=None):
     """Backpropagate ``seeds`` (dL/dtarget, Tensors) from ``targets`` through the graph.
@@ -87,12 +96,19 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
     debugger or a kernel trace uses. ``order``: the nodes to visit, newest first, when the
     caller knows them (a GradientTape's own record); otherwise they are collected from the
     targets' graph. Nodes that receive no gradient are skipped.
+
+    Each node's ``backward`` (the rule written with ops) gives its input gradients; when
+    nothing records this pass (``create_graph`` off, outside ``readable_backward()``), a
+    node that has a ``backward_arrays`` twin runs that instead: the same rule on arrays.
     """
     grads = {}
     for t, g in zip(targets, seeds):
         _accumulate(grads, t, g)
     if order is None:
         order = _collect(targets)
+    # A node's backward_arrays may stand in for its backward only when the backward pass
+    # is not itself recorded.
+    twins = state.array_twins and not create_graph
     previous = state.grad_enabled
     state.grad_enabled = create_graph
     try:
@@ -113,9 +129,13 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
                     continue
             if node.inputs is None:
                 raise _freed_error(node)
-            in_grads = node.backward(*out_grads)
-            if not isinstance(in_grads, (tuple, list)):
-                in_grads = (in_grads,)
+            twin = node.backward_arrays if twins else None
+            if twin is None:        # the readable rule, written with ops
+                in_grads = node.backward(*out_grads)
+                if not isinstance(in_grads, (tuple, list)):
+                    in_grads = (in_grads,)
+            else:                   # the same rule on arrays: nothing records this pass
+                in_grads = _arrays_twin(twin, out_grads)
             for t, g, need in zip(node.inputs, in_grads, node.needs_grad):
                 if need and g is not None:
                     entry = grads.get(id(t))

@@ -20,8 +20,7 @@ Each is linear in each of its two inputs, so its backward is made of the other t
 import math
 
 from .. import backend
-from ..autograd import Function, OpError, state
-from ..tensor import Tensor
+from ..autograd import Function, OpError
 from .core import constant, convert_to_tensor
 from .reduction import sum as _sum
 from .shape import reshape, transpose
@@ -70,52 +69,23 @@ class Conv(Function):
         dL/dW = ConvKernelGrad(x, dL/dy)     (colsᵀ @ dL/dy, with the forward's cols)
         dL/db = Σ dL/dy over every axis but the last
 
-    With ``relu=True`` (a layer with ``activation="relu"``) the output is max(y, 0), taken in
-    place on the matmul's output; dL/dy is then dL/d(output) · [output > 0] in the formulas
-    above. The forward pass keeps ``cols`` (the im2col matrix of x) for dL/dW.
+    The forward pass keeps ``cols`` (the im2col matrix of x) for dL/dW.
     """
 
-    def __init__(self, geometry, relu=False):
+    def __init__(self, geometry):
         self.geometry = geometry
-        self.relu = relu
         self.cols = None
 
     def forward(self, x, w, b=None):
         geo = self.geometry
         y, self.cols = backend.kernels.conv_forward(geo.up_x(x), geo.up_w(w), *geo.args(),
                                                     groups=geo.groups, bias=b)
-        if self.relu:
-            backend.xp.maximum(y, 0, out=y)  # in place: no second activation-sized array
         return geo.down_x(y)
 
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_grad
         geo = self.geometry
-        if self.relu:  # through the relu first; its mask is a constant (relu'' = 0)
-            positive = self.output().data > 0
-            g = (Tensor._wrap(g.data * positive) if not state.grad_enabled
-                 else g * constant(positive.astype(g.dtype)))
-        if not state.grad_enabled:  # nothing records the backward pass: straight to kernels
-            k = backend.kernels
-            gd = geo.up_x(g.data)
-            dx = dw = db = None
-            if need[0]:
-                dx = Tensor._wrap(geo.down_x(k.conv_input_grad(
-                    gd, geo.up_w(w.data), geo.up_x(x.data).shape, *geo.args(), groups=geo.groups)))
-            free_db = None
-            if need[1]:
-                dw_data, free_db = k.conv_kernel_grad(
-                    geo.up_x(x.data), gd, geo.up_w(w.data).shape, *geo.args(), groups=geo.groups,
-                    cols=self.cols, with_bias=True)
-                dw = Tensor._wrap(geo.down_w(dw_data))
-            if len(self.inputs) == 3 and need[2] and free_db is not None:
-                db = Tensor._wrap(free_db)   # the ones column of cols gave it with dW
-            elif len(self.inputs) == 3 and need[2]:
-                rows = g.data.reshape(-1, g.shape[-1])
-                # a ones-vector product: one BLAS call, several times faster than sum(axis=0)
-                db = Tensor._wrap(backend.xp.ones(rows.shape[0], dtype=rows.dtype) @ rows)
-            return (dx, dw) if len(self.inputs) == 2 else (dx, dw, db)
         dx = ConvInputGrad(geo, x.shape)(g, w) if need[0] else None
         dw = ConvKernelGrad(geo, w.shape, self.cols)(x, g) if need[1] else None
         if len(self.inputs) == 2:
@@ -123,9 +93,57 @@ class Conv(Function):
         db = _sum(g, axis=tuple(range(g.ndim - 1))) if need[2] else None
         return dx, dw, db
 
+    def backward_arrays(self, g):
+        """The same three gradients, straight to the kernels on the arrays."""
+        x, w = self.inputs[0].data, self.inputs[1].data
+        need = self.needs_grad
+        geo = self.geometry
+        k = backend.kernels
+        gd = geo.up_x(g)
+        dx = dw = db = None
+        if need[0]:
+            dx = geo.down_x(k.conv_input_grad(gd, geo.up_w(w), geo.up_x(x).shape, *geo.args(),
+                                              groups=geo.groups))
+        free_db = None
+        if need[1]:
+            dw, free_db = k.conv_kernel_grad(geo.up_x(x), gd, geo.up_w(w).shape, *geo.args(),
+                                             groups=geo.groups, cols=self.cols, with_bias=True)
+            dw = geo.down_w(dw)
+        if len(self.inputs) == 2:
+            return dx, dw
+        if need[2] and free_db is not None:
+            db = free_db                   # the ones column of cols gave it with dW
+        elif need[2]:
+            rows = g.reshape(-1, g.shape[-1])
+            # a ones-vector product: one BLAS call, several times faster than sum(axis=0)
+            db = backend.xp.ones(rows.shape[0], dtype=rows.dtype) @ rows
+        return dx, dw, db
+
     def release(self):
         super().release()
         self.cols = None  # the largest array of the step; not needed once the walk passed
+
+
+class ConvRelu(Conv):
+    """out = max(conv(x, W) + b, 0): a convolution and its ReLU as one node (what
+    ``Conv1D``/``Conv2D(..., activation="relu")`` records, in ``fit`` and on any tape).
+
+    The ReLU is taken in place on the convolution's output, so the step keeps one
+    activation-sized array instead of two. Backward goes through the ReLU first, then the
+    convolution's rules (see :class:`Conv`), with dL/dy = dL/dout · [out > 0]; the mask is
+    a constant there (relu'' = 0).
+    """
+
+    def forward(self, x, w, b=None):
+        y = super().forward(x, w, b)
+        backend.xp.maximum(y, 0, out=y)   # in place: no second activation-sized array
+        return y
+
+    def backward(self, g):
+        return super().backward(g * constant((self.output().data > 0).astype(g.dtype)))
+
+    def backward_arrays(self, g):
+        return super().backward_arrays(backend.kernels.relu_grad(g, self.output().data))
 
 
 class ConvInputGrad(Function):
@@ -301,7 +319,7 @@ def conv_nd(inputs, kernel, bias=None, strides=1, padding="valid", data_format=N
     pads = conv_pads(padding, sizes, ksize, strides, dilation, opname)
     if min(output_sizes(sizes, ksize, strides, dilation, pads)) < 1:
         raise _too_large(opname, inputs.shape, kernel.shape, dilation, pads, where)
-    fn = Conv(Geometry(rank, ksize, strides, dilation, pads, groups), relu)
+    fn = (ConvRelu if relu else Conv)(Geometry(rank, ksize, strides, dilation, pads, groups))
     y = fn(inputs, kernel) if bias is None else fn(inputs, kernel, convert_to_tensor(bias))
     return _to_first(y, rank) if data_format == "channels_first" else y
 

@@ -8,7 +8,7 @@ the broadcast axes until it has ``y``'s shape again.
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, OpError, state
+from ..autograd import Function, OpError
 from ..tensor import Tensor
 
 __all__ = ["convert_to_tensor", "cast", "stop_gradient", "shape", "ndim", "size", "dtype",
@@ -103,19 +103,33 @@ def unbroadcast(g, x):
     """The gradient ``g`` of a broadcast result, summed back to the shape of input ``x`` and
     cast to its dtype. Returns ``g`` untouched when nothing was broadcast (the common case)."""
     if g.data.shape != x.data.shape:
-        lead = g.ndim - x.ndim
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(x.shape) if n == 1 and g.shape[lead + i] != 1)
-        if state.grad_enabled:  # the backward pass is being recorded: use ops
-            if axes:
-                g = _reduction.sum(g, axis=axes, keepdims=True)
-            g = _shape.reshape(g, x.shape)
-        else:                   # nothing records it: the same sum, on the arrays
-            g = constant(g.data.sum(axis=axes, keepdims=True).reshape(x.data.shape))
+        axes = _broadcast_axes(g.shape, x.shape)
+        if axes:
+            g = _reduction.sum(g, axis=axes, keepdims=True)
+        g = _shape.reshape(g, x.shape)
     gd, xd = g.data.dtype, x.data.dtype
     if gd is not xd and gd != xd and xd.kind in "fc":
         g = cast(g, x.dtype)
     return g
+
+
+def unbroadcast_array(g, x):
+    """:func:`unbroadcast` on arrays, for the ``backward_arrays`` twins: ``g`` summed back
+    to the shape of the array ``x`` and cast to its dtype."""
+    if g.shape != x.shape:
+        axes = _broadcast_axes(g.shape, x.shape)
+        g = g.sum(axis=axes, keepdims=True).reshape(x.shape)
+    if g.dtype != x.dtype and x.dtype.kind in "fc":
+        g = g.astype(x.dtype)
+    return g
+
+
+def _broadcast_axes(g_shape, x_shape):
+    """The axes of a broadcast result of shape ``g_shape`` that were stretched from an
+    input of shape ``x_shape``: the leading ones it lacks and those where it has size 1."""
+    lead = len(g_shape) - len(x_shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(x_shape) if n == 1 and g_shape[lead + i] != 1)
 
 
 def constant(array):

@@ -16,9 +16,8 @@ The backward methods call these same ops, so second derivatives work.
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, OpError, state
-from ..tensor import Tensor
-from .core import cast, convert_to_tensor, unbroadcast
+from ..autograd import Function, OpError
+from .core import cast, convert_to_tensor, unbroadcast, unbroadcast_array
 from .math import multiply
 from .shape import broadcast_to, reshape, swapaxes
 
@@ -48,35 +47,42 @@ class MatMul(Function):
     def backward(self, g):
         x1, x2 = self.inputs
         n1, n2 = self.needs_grad
-        if (not state.grad_enabled and x1.ndim == 2 and x2.ndim == 2
-                and x1.dtype == x2.dtype == g.dtype):
-            # The common case (a Dense layer) when no graph of the backward pass is being
-            # recorded: the same two products, straight to BLAS on the arrays.
-            gd = g.data
-            return (Tensor._wrap(gd @ x2.data.T) if n1 else None,
-                    Tensor._wrap(x1.data.T @ gd) if n2 else None)
         # Give 1-D operands (and g) their matrix shape back, so one formula covers all cases.
         a = reshape(x1, (1, x1.shape[0])) if x1.ndim == 1 else x1
         b = reshape(x2, (x2.shape[0], 1)) if x2.ndim == 1 else x2
-        if x1.ndim == 1 and x2.ndim == 1:      # g is a scalar: a (1, 1) matrix
-            g = reshape(g, (1, 1))
-        elif x1.ndim == 1:                     # (..., m) -> (..., 1, m)
-            g = reshape(g, g.shape[:-1] + (1, g.shape[-1]))
-        elif x2.ndim == 1:                     # (..., n) -> (..., n, 1)
-            g = reshape(g, g.shape + (1,))
-        g1 = g2 = None
-        if n1:
-            g1 = reshape(unbroadcast(matmul(g, _matrix_t(b)), a), x1.shape)
+        g = reshape(g, _matrix_shape_of_grad(g.shape, x1.ndim, x2.ndim))
+        g1 = reshape(unbroadcast(matmul(g, _matrix_t(b)), a), x1.shape) if n1 else None
+        g2 = reshape(unbroadcast(matmul(_matrix_t(a), g), b), x2.shape) if n2 else None
+        return g1, g2
+
+    def backward_arrays(self, g):
+        """The same two products on the arrays (``.swapaxes`` is a view, so each product
+        goes straight to BLAS)."""
+        x1, x2 = self.inputs[0].data, self.inputs[1].data
+        n1, n2 = self.needs_grad
+        a = x1.reshape(1, -1) if x1.ndim == 1 else x1
+        b = x2.reshape(-1, 1) if x2.ndim == 1 else x2
+        g = g.reshape(_matrix_shape_of_grad(g.shape, x1.ndim, x2.ndim))
         if n2 and b.ndim == 2 and a.ndim > 2:
             # One matrix shared by a whole batch (Dense on a sequence): stack the batch into
-            # rows so that the sum over the batch happens inside a single BLAS product.
-            rows = int(np.prod(a.shape[:-1]))
-            stacked = reshape(a, (rows, a.shape[-1]))
-            g2 = matmul(_matrix_t(stacked), reshape(g, (rows, g.shape[-1])))
-            g2 = cast(reshape(g2, x2.shape), x2.dtype)
-        elif n2:
-            g2 = reshape(unbroadcast(matmul(_matrix_t(a), g), b), x2.shape)
+            # rows, so that the sum over the batch happens inside a single BLAS product.
+            a = a.reshape(-1, a.shape[-1])
+            g = g.reshape(-1, g.shape[-1])
+        g1 = unbroadcast_array(g @ b.swapaxes(-1, -2), a).reshape(x1.shape) if n1 else None
+        g2 = unbroadcast_array(a.swapaxes(-1, -2) @ g, b).reshape(x2.shape) if n2 else None
         return g1, g2
+
+
+def _matrix_shape_of_grad(shape, ndim1, ndim2):
+    """The shape of dL/dZ once 1-D operands are matrices again: a (1, m) row for a 1-D X,
+    an (n, 1) column for a 1-D Y, (1, 1) for two vectors."""
+    if ndim1 == 1 and ndim2 == 1:
+        return (1, 1)
+    if ndim1 == 1:
+        return shape[:-1] + (1, shape[-1])
+    if ndim2 == 1:
+        return shape + (1,)
+    return shape
 
 
 def _check_matmul(s1, s2, opname="matmul"):

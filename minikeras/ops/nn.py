@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, OpError, state
+from ..autograd import Function, OpError
 from ..tensor import Tensor
 from .core import check_axis, constant, convert_to_tensor
 from .math import _float, abs, exp, tanh
@@ -46,9 +46,10 @@ class Relu(Function):
         return backend.kernels.relu(x)
 
     def backward(self, g):
-        if not state.grad_enabled:  # nothing records the backward pass: one array product
-            return Tensor._wrap(g.data * (self.inputs[0].data > 0))
         return g * _mask(self.inputs[0].data > 0, g)
+
+    def backward_arrays(self, g):
+        return (backend.kernels.relu_grad(g, self.inputs[0].data),)
 
 
 class Relu6(Function):

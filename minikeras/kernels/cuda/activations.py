@@ -32,6 +32,26 @@ def relu(x):
 
 
 @cuda.jit
+def _relu_grad_kernel(g, x, out):
+    start = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    for i in range(start, g.size, stride):
+        out[i] = g[i] if x[i] > 0 else g[i] * 0   # g * 0 keeps NaN for an infinite g
+
+
+def relu_grad(g, x):
+    """dL/dx of y = max(x, 0): g · [x > 0], one thread per element (grid-stride)."""
+    xp = array_module(g)
+    flat_g = xp.ascontiguousarray(g).reshape(-1)
+    flat_x = xp.ascontiguousarray(x).reshape(-1)
+    out = xp.empty_like(flat_g)
+    if flat_g.size:
+        blocks, threads = grid_1d(flat_g.size)
+        _relu_grad_kernel[blocks, threads](flat_g, flat_x, out)
+    return out.reshape(g.shape)
+
+
+@cuda.jit
 def _softmax_rows_kernel(x, out):
     start = cuda.grid(1)
     stride = cuda.gridsize(1)
