@@ -222,58 +222,28 @@ def test_a_layer_unfrozen_inside_a_frozen_model_trains_again_as_in_keras():
     assert model.trainable_weights == [] and len(model.non_trainable_weights) == 8
 
 
-@given(rows=st.integers(1, 5), features=st.integers(1, 5), units=st.integers(1, 5),
-       use_bias=st.booleans(), activation=st.sampled_from([None, "relu", "tanh", "softmax"]),
-       dtype=st.sampled_from(["float32", "float64"]), seed=st.integers(0, 99))
-def test_dense_fused_inside_fit_gives_the_bits_of_its_ops(rows, features, units, use_bias,
-                                                          activation, dtype, seed):
-    """Inside the built-in steps (fuse_layers on) Dense runs as one FusedDense node; its
-    output and gradients must be exactly those of matmul, add and the activation."""
-    from minikeras.autograd import state
-    layer = layers.Dense(units, activation=activation, use_bias=use_bias, dtype=dtype)
-    x = keras.Tensor(rand((rows, features), seed).astype(dtype))
-    layer.build(x.shape)
-    if use_bias:
-        layer.bias.assign(rand((units,), seed + 1).astype(dtype))
-    upstream = keras.Tensor(rand((rows, units), seed + 2).astype(dtype))
-    results = []
-    for fuse in (True, False):
-        previous, state.fuse_layers = state.fuse_layers, fuse
-        try:
-            with keras.GradientTape() as tape:
-                y = layer(x)
-                loss = keras.ops.sum(y * upstream)
-            names = [n.name for n in tape.nodes]
-            grads = tape.gradient(loss, layer.trainable_weights)
-        finally:
-            state.fuse_layers = previous
-        results.append((names, y.numpy(), [g.numpy() for g in grads]))
-    (fused_names, y_fused, g_fused), (names, y_plain, g_plain) = results
-    assert "FusedDense" in fused_names and "MatMul" not in fused_names
-    assert "MatMul" in names and "FusedDense" not in names
-    np.testing.assert_array_equal(y_fused, y_plain)
-    for a, b in zip(g_fused, g_plain):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_dense_runs_fused_in_fit_and_op_by_op_on_a_users_tape():
+def test_fit_records_the_nodes_a_users_tape_records():
+    """One tape: train_on_batch, a user's GradientTape and the model's own train_step record
+    the same ops for the same model, with their source lines."""
     model = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="relu"),
                               layers.Dense(2)])
     model.compile("sgd", "mse")
-    seen = []
-    from minikeras.ops import fused
-    original = fused.FusedDense.forward
+    x, y = np.ones((2, 3), np.float32), np.zeros((2, 2), np.float32)
+    recorded = []
+    original = keras.GradientTape.gradient
 
-    def spy(self, *arrays):
-        seen.append(self.relu)
-        return original(self, *arrays)
-    fused.FusedDense.forward = spy
+    def spy(tape, target, sources, **kwargs):
+        recorded.append([(n.name, n.where is not None) for n in tape.nodes])
+        return original(tape, target, sources, **kwargs)
+    keras.GradientTape.gradient = spy
     try:
-        model.train_on_batch(np.ones((2, 3), np.float32), np.zeros((2, 2), np.float32))
-        model.predict(np.ones((2, 3), np.float32), verbose=0)
+        model.train_on_batch(x, y)
     finally:
-        fused.FusedDense.forward = original
-    assert seen == [True, False, True, False]
+        keras.GradientTape.gradient = original
     with keras.GradientTape() as tape:
-        model(np.ones((2, 3), np.float32))
-    assert [n.name for n in tape.nodes] == ["MatMul", "Add", "Relu", "MatMul", "Add"]
+        loss = model.compute_loss(x, y, model(x, training=True))
+    mine = [(n.name, n.where is not None) for n in tape.nodes]
+    assert recorded == [mine]
+    assert [name for name, _ in mine[:5]] == ["MatMul", "Add", "Relu", "MatMul", "Add"]
+    assert all(has_line for _, has_line in mine)
+    assert loss.shape == ()

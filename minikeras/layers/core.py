@@ -2,7 +2,6 @@
 import numpy as np
 
 from .. import activations, ops
-from ..ops import fused
 from .. import random as mk_random
 from .layer import Layer
 
@@ -57,11 +56,6 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        if fused.can_fuse_dense(inputs, self.kernel, self.bias):
-            # Inside fit/evaluate/predict: the same arithmetic as below, as one tape node.
-            relu = self.activation is activations.relu
-            y = fused.fused_dense(inputs, self.kernel, self.bias, relu)
-            return y if relu or self.activation is activations.linear else self.activation(y)
         y = ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             y = y + self.bias

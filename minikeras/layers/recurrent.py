@@ -26,7 +26,6 @@ numbers. The fused backward is array code and cannot be differentiated again, so
 nested GradientTapes (a gradient of a gradient) "auto" takes the cell loop too.
 """
 from .. import activations, backend, ops
-from ..autograd import state as _tape_state
 from ..tensor import Tensor, Variable
 from .core import _serialize
 from .input_layer import KerasTensor
@@ -306,12 +305,12 @@ class _CellLayer(RNN):
         self.use_cudnn = use_cudnn
 
     def _fused_ok(self, op_name):
-        """Whether Keras would take cuDNN here, and the fused op exists. Nested tapes ask for
-        a gradient of a gradient, which the fused op's hand-written backward cannot give: the
-        cell loop, made of ops, runs then."""
+        """Whether Keras would take cuDNN here, and the fused op exists. The choice depends
+        on the layer's configuration only, so every tape records the same nodes; a second
+        derivative needs the cell loop, made of ops (``use_cudnn=False``), and the fused
+        op's error says so."""
         cell = self.cell
         return (self.use_cudnn in ("auto", True) and not cell.recurrent_dropout
-                and (self.use_cudnn is True or len(_tape_state.tapes) < 2)
                 and cell.activation in (activations.tanh, ops.tanh)
                 and cell.recurrent_activation in (activations.sigmoid, ops.sigmoid)
                 and not self.unroll and hasattr(ops, op_name))

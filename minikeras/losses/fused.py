@@ -5,8 +5,7 @@ computes ``exp`` of a large number and their backward is the short closed form
 (``softmax - onehot``, ``sigmoid - target``). Like every Function they register
 themselves in :data:`minikeras.autograd.REGISTRY` by class name."""
 from .. import backend, ops
-from ..autograd import Function, state
-from ..tensor import Tensor
+from ..autograd import Function
 from ..ops.core import unbroadcast
 
 
@@ -103,27 +102,23 @@ class SparseSoftmaxCrossEntropy(Function):
 
     def backward(self, g):
         x, labels = self.inputs
-        n = labels.data.size
-        if not state.grad_enabled:
-            # No graph of the backward pass to record: softmax - onehot straight on arrays,
-            # from the softmax the forward pass kept.
-            xp = backend.xp
-            if self.mean:  # every loss gets the mean's gradient divided by N
-                scale = g.data / g.data.dtype.type(n)
-            else:
-                scale = g.data
-            if self.by_rows:
-                grad = backend.kernels.sparse_softmax_cross_entropy_grad(
-                    self.probs, labels.data.reshape(-1),
-                    xp.broadcast_to(scale, labels.shape).reshape(-1))
-                return Tensor._wrap(grad.reshape(x.shape)), None
-            scale = scale if self.mean else xp.expand_dims(scale, self.axis)
-            grad = self.probs * scale
-            idx = xp.expand_dims(labels.data, self.axis)
-            at_label = xp.take_along_axis(grad, idx, axis=self.axis)
-            xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
-            return Tensor._wrap(grad), None
-        if self.mean:
-            g = ops.broadcast_to(g / float(n), labels.shape)
+        if self.mean:  # every loss gets the mean's gradient divided by N
+            g = ops.broadcast_to(g / float(labels.data.size), labels.shape)
         onehot = ops.one_hot(labels, x.shape[self.axis], axis=self.axis, dtype=x.dtype)
         return ops.expand_dims(g, self.axis) * (ops.softmax(x, axis=self.axis) - onehot), None
+
+    def backward_arrays(self, g):
+        """softmax - onehot on the arrays, from the softmax the forward pass kept."""
+        xp = backend.xp
+        labels = self.inputs[1].data
+        scale = g / g.dtype.type(labels.size) if self.mean else g
+        if self.by_rows:
+            grad = backend.kernels.sparse_softmax_cross_entropy_grad(
+                self.probs, labels.reshape(-1), xp.broadcast_to(scale, labels.shape).reshape(-1))
+            return grad.reshape(self.inputs[0].shape), None
+        scale = scale if self.mean else xp.expand_dims(scale, self.axis)
+        grad = self.probs * scale
+        idx = xp.expand_dims(labels, self.axis)
+        at_label = xp.take_along_axis(grad, idx, axis=self.axis)
+        xp.put_along_axis(grad, idx, at_label - scale, axis=self.axis)
+        return grad, None

@@ -13,13 +13,11 @@ tutorial, written once::
 that the progress bar shows, runs validation at the end of each epoch and calls the
 callbacks at each point.
 """
-import contextlib
 
 import numpy as np
 
 from .. import backend
 from ..autograd import GradientTape, no_grad
-from ..autograd import state as autograd_state
 from ..layers.layer import _flatten, _map
 from ..tensor import Tensor
 from . import data as data_utils
@@ -160,7 +158,7 @@ class Trainer:
 
     def train_step(self, x, y, sample_weight=None):
         """One update on one batch; returns the logs (running means)."""
-        with GradientTape() as tape, _fast_tape():
+        with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         weights = self.trainable_weights
@@ -169,7 +167,7 @@ class Trainer:
         return self._update_logs(loss, y, y_pred, sample_weight)
 
     def test_step(self, x, y, sample_weight=None):
-        with no_grad(), _fast_tape():
+        with no_grad():
             y_pred = self(x, training=False)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         return self._update_logs(loss, y, y_pred, sample_weight)
@@ -349,7 +347,7 @@ class Trainer:
         return self._format(logs, return_dict)
 
     def predict_on_batch(self, x):
-        with no_grad(), _fast_tape():
+        with no_grad():
             out = self(_to_tensors(data_utils.as_arrays(x)), training=False)
         return _map(lambda t: backend.to_numpy(t.data), out)
 
@@ -358,20 +356,6 @@ class Trainer:
             return logs
         values = [logs["loss"]] + [logs[m.name] for _, m, _ in self._metrics or []]
         return values[0] if len(values) == 1 else values
-
-
-@contextlib.contextmanager
-def _fast_tape():
-    """The tape of a built-in step is read by nobody but this file, so two things a user's
-    tape does for reading are skipped: the source line of every node (inside fit it is
-    always the line that called fit, and looking it up walks the frames), and the op-by-op
-    form of layers that have a fused op (``Dense`` runs as one node: ``ops/fused.py``)."""
-    previous = autograd_state.record_source, autograd_state.fuse_layers
-    autograd_state.record_source, autograd_state.fuse_layers = False, True
-    try:
-        yield
-    finally:
-        autograd_state.record_source, autograd_state.fuse_layers = previous
 
 
 def _check_names(loss, metrics, weighted_metrics):

@@ -12,7 +12,7 @@ means the sum over those axes, broadcast back to x's shape.
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, OpError, state
+from ..autograd import Function, OpError
 from ..tensor import Tensor
 from .core import cast, check_axis, convert_to_tensor, unbroadcast
 from .math import reciprocal, sqrt, square
@@ -112,17 +112,19 @@ class Standardize(Function):
         return d * self.inv_std
 
     def backward(self, g):
+        # s recomputed from x with ops, so that the result can be differentiated again
         axes = self.axes
-        if not state.grad_enabled:  # nothing records the backward pass: the formula on arrays
-            xhat, gd = self.output().data, g.data
-            mean_g = gd.mean(axis=axes, keepdims=True)
-            mean_gx = (gd * xhat).mean(axis=axes, keepdims=True)
-            return Tensor._wrap(self.inv_std * (gd - mean_g - xhat * mean_gx))
-        # The same formula with ops, s recomputed from x, so it can be differentiated again.
         x, xhat = self.inputs[0], self.output()
         s = reciprocal(sqrt(_var(x, axis=axes, keepdims=True) + self.epsilon))
         return s * (g - _mean(g, axis=axes, keepdims=True)
                     - xhat * _mean(g * xhat, axis=axes, keepdims=True))
+
+    def backward_arrays(self, g):
+        """The same formula on arrays, with the 1/√(σ² + ε) the forward pass kept."""
+        xhat = self.output().data
+        mean_g = g.mean(axis=self.axes, keepdims=True)
+        mean_gx = (g * xhat).mean(axis=self.axes, keepdims=True)
+        return (self.inv_std * (g - mean_g - xhat * mean_gx),)
 
 
 def standardize(x, axes, epsilon=1e-3):

@@ -15,7 +15,6 @@ which makes derivatives of any order work.
 """
 from .. import backend
 from ..autograd import Function, OpError, state
-from ..tensor import Tensor
 from .core import convert_to_tensor
 from .math import _float
 from .shape import transpose
@@ -49,11 +48,11 @@ class MaxPool(_Pool):
         return y
 
     def backward(self, g):
-        x = self.inputs[0]
-        if not state.grad_enabled:        # nothing records the backward pass: one kernel call
-            return Tensor._wrap(backend.kernels.max_pool_backward(
-                g.data, self.argmax, x.shape, *self._args()))
-        return MaxPoolScatter(self.argmax, x.shape, *self._args())(g)
+        return MaxPoolScatter(self.argmax, self.inputs[0].shape, *self._args())(g)
+
+    def backward_arrays(self, g):
+        return (backend.kernels.max_pool_backward(g, self.argmax, self.inputs[0].shape,
+                                                  *self._args()),)
 
 
 class MaxPoolScatter(_Pool):
@@ -102,11 +101,10 @@ class AveragePool(_Pool):
         return backend.kernels.average_pool_forward(x, *self._args())
 
     def backward(self, g):
-        x = self.inputs[0]
-        if not state.grad_enabled:
-            return Tensor._wrap(backend.kernels.average_pool_backward(g.data, x.shape,
-                                                                      *self._args()))
-        return AveragePoolTranspose(x.shape, *self._args())(g)
+        return AveragePoolTranspose(self.inputs[0].shape, *self._args())(g)
+
+    def backward_arrays(self, g):
+        return (backend.kernels.average_pool_backward(g, self.inputs[0].shape, *self._args()),)
 
 
 class AveragePoolTranspose(_Pool):

@@ -14,8 +14,7 @@ the output repeats the previous state (``initial_h`` before the first kept step)
 last kept step.
 """
 from .. import backend
-from ..autograd import Function, OpError, state
-from ..tensor import Tensor
+from ..autograd import Function, OpError
 from .core import convert_to_tensor
 
 __all__ = ["lstm_sequence", "gru_sequence"]
@@ -23,11 +22,12 @@ __all__ = ["lstm_sequence", "gru_sequence"]
 
 def _no_second_derivative(op):
     return RuntimeError(
-        f"ops.{op}: second derivatives through the fused {op} op are not supported: its "
-        "backward pass is hand-written array code, so it cannot be recorded and "
-        "differentiated again (this happens under create_graph=True or inside an outer "
-        "GradientTape). Build the recurrent layer with use_cudnn=False: it then runs the "
-        "cell step by step with ops, which can be differentiated any number of times.")
+        f"ops.{op}: the fused {op} op has no backward written with ops: its backward "
+        "through time is hand-written array code (backward_arrays), so it cannot be "
+        "recorded and differentiated again (second derivatives: create_graph=True or an "
+        "outer GradientTape), nor run inside readable_backward(). Build the recurrent layer "
+        "with use_cudnn=False: it then runs the cell step by step with ops, which can be "
+        "differentiated any number of times.")
 
 
 def _release(node):
@@ -45,14 +45,6 @@ def _call(fn, args):
     if result[0]._node is None:
         _release(fn)
     return result
-
-
-def _wrap(a):
-    return None if a is None else Tensor._wrap(a)
-
-
-def _data(g):
-    return None if g is None else g.data
 
 
 class LstmSequence(Function):
@@ -92,12 +84,11 @@ class LstmSequence(Function):
         return out, h, c
 
     def backward(self, d_outputs, d_h, d_c):
-        if state.grad_enabled:
-            raise _no_second_derivative("lstm_sequence")
-        grads = backend.kernels.lstm_sequence_backward(
-            self.saved, _data(d_outputs), _data(d_h), _data(d_c),
-            need_inputs=self.needs_grad[0])
-        grads = [_wrap(g) for g in grads]
+        raise _no_second_derivative("lstm_sequence")
+
+    def backward_arrays(self, d_outputs, d_h, d_c):
+        grads = list(backend.kernels.lstm_sequence_backward(
+            self.saved, d_outputs, d_h, d_c, need_inputs=self.needs_grad[0]))
         if not self.has_bias:
             grads.pop()
         return tuple(grads) + ((None,) if self.has_mask else ())
@@ -146,11 +137,11 @@ class GruSequence(Function):
         return out, h
 
     def backward(self, d_outputs, d_h):
-        if state.grad_enabled:
-            raise _no_second_derivative("gru_sequence")
-        grads = backend.kernels.gru_sequence_backward(
-            self.saved, _data(d_outputs), _data(d_h), need_inputs=self.needs_grad[0])
-        grads = [_wrap(g) for g in grads]
+        raise _no_second_derivative("gru_sequence")
+
+    def backward_arrays(self, d_outputs, d_h):
+        grads = list(backend.kernels.gru_sequence_backward(
+            self.saved, d_outputs, d_h, need_inputs=self.needs_grad[0]))
         if not self.has_bias:
             grads.pop()
         return tuple(grads) + ((None,) if self.has_mask else ())

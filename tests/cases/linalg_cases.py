@@ -4,7 +4,6 @@ import numpy as np
 from hypothesis import strategies as st
 
 from minikeras import ops
-from minikeras.ops.fused import FusedDense
 
 from . import Case, broadcastable, values
 
@@ -70,31 +69,7 @@ def _einsum_case(name, spec, *templates, second=False):
                 _einsum_draw(*templates), ("Einsum",), ops=("einsum",), second=second)
 
 
-def _dense_draw(bias):
-    """x (rows, in), a kernel (in, units) and, with ``bias``, a bias (units,)."""
-    def draw(d):
-        n, k, m = _side(d), _side(d), _side(d)
-        arrays = [values(d, (n, k)), values(d, (k, m))]
-        return arrays + [values(d, (m,))] if bias else arrays
-    return draw
-
-
-def _ref_dense(relu):
-    def ref(x, kernel, bias=None):
-        z = x @ kernel + (0.0 if bias is None else bias)
-        return np.maximum(z, 0.0) if relu else z
-    return ref
-
-
-def _dense_case(name, relu, bias):
-    return Case(name, lambda *t: FusedDense(relu)(*t), _ref_dense(relu), _dense_draw(bias),
-                ("FusedDense",), ops=(), second=True)
-
-
 CASES = [
-    _dense_case("fused_dense_relu", True, True),
-    _dense_case("fused_dense_linear", False, True),
-    _dense_case("fused_dense_relu_no_bias", True, False),
     Case("matmul", lambda a, b: ops.matmul(a, b), np.matmul, _matmul_draw, ("MatMul",),
          second=True),
     Case("matmul_operator", lambda a, b: a @ b, lambda a, b: a @ b, _matmul_draw, ("MatMul",),

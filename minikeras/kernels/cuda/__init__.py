@@ -7,7 +7,6 @@ decided the mode (``NUMBA_ENABLE_CUDASIM`` must be set before Numba is imported)
 """
 from ..cpu import conv as _conv
 from ..cpu import crossentropy as _crossentropy
-from ..cpu import dense as _dense
 from ..cpu import pooling as _pooling
 from ..cpu import recurrent as _recurrent
 from .activations import relu, relu_grad, softmax
@@ -15,10 +14,10 @@ from .updates import adam_update, sgd_update
 
 __all__ = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update"]
 
-# The convolution, cross-entropy, dense, pooling and fused recurrent kernels have no hand-written CUDA version yet:
+# The convolution, cross-entropy, pooling and fused recurrent kernels have no hand-written CUDA version yet:
 # the table holds their array code, written once for NumPy and CuPy arrays
 # (kernels/arrays.py), so on a GPU they run as CuPy calls (cuBLAS for the matrix products).
-for _module in (_conv, _crossentropy, _dense, _pooling, _recurrent):
+for _module in (_conv, _crossentropy, _pooling, _recurrent):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
