@@ -44,6 +44,22 @@ def test_col2im_is_the_adjoint_of_im2col(geo, c, groups, seed):
     np.testing.assert_allclose(np.sum(cols * r), np.sum(x * back), rtol=1e-10)
 
 
+@given(geo=kernel_geometry(), c=st.integers(1, 3), groups=st.integers(1, 2),
+       o=st.integers(1, 3), seed=st.integers(0, 99))
+def test_input_grad_by_offset_equals_col2im_of_the_patch_gradients(geo, c, groups, o, seed):
+    """The training form of dL/dx (one product per kernel offset) against the textbook
+    col2im(g @ Wᵀ), and both against the adjoint identity <conv(x), g> = <x, dL/dx>."""
+    ksize, strides, dilation, pads, sizes = geo
+    x = rand((2,) + sizes + (c * groups,), seed)
+    w = rand(ksize + (c, o * groups), seed + 1)
+    y, _ = kconv.conv_forward(x, w, strides, dilation, pads, groups)
+    g = rand(y.shape, seed + 2)
+    plain = kconv.conv_input_grad(g, w, x.shape, strides, dilation, pads, groups)
+    by_offset = kconv.conv_input_grad_by_offset(g, w, x.shape, strides, dilation, pads, groups)
+    np.testing.assert_allclose(by_offset, plain, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.sum(y * g), np.sum(x * plain), rtol=1e-10)
+
+
 @given(geo=kernel_geometry(), seed=st.integers(0, 99))
 def test_one_channel_im2col_matches_the_strided_build(geo, seed):
     ksize, strides, dilation, pads, sizes = geo

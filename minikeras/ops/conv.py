@@ -102,8 +102,8 @@ class Conv(Function):
         gd = geo.up_x(g)
         dx = dw = db = None
         if need[0]:
-            dx = geo.down_x(k.conv_input_grad(gd, geo.up_w(w), geo.up_x(x).shape, *geo.args(),
-                                              groups=geo.groups))
+            dx = geo.down_x(k.conv_input_grad_by_offset(gd, geo.up_w(w), geo.up_x(x).shape,
+                                                        *geo.args(), groups=geo.groups))
         free_db = None
         if need[1]:
             dw, free_db = k.conv_kernel_grad(geo.up_x(x), gd, geo.up_w(w).shape, *geo.args(),
