@@ -30,7 +30,7 @@ from .. import tensor as _tensor_module
 from .function import (REGISTRY, Function, OpError, enable_grad, is_grad_enabled,  # noqa: F401
                        no_grad, readable_backward, state)
 from .tape import GradientTape  # noqa: F401
-from .walk import backward, backward_walk  # noqa: F401
+from .walk import backward, backward_walk, walk_steps  # noqa: F401
 
 # Tensor.backward() calls backward() (tensor.py cannot import this package: it imports it).
 _tensor_module.backward_function = backward

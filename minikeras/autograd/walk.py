@@ -92,14 +92,34 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
 
     Returns ``{id(tensor): [tensor, gradient]}`` for every leaf reached and for every tensor
     whose id is in ``keep`` (sources that are not leaves). ``step``, when given, is called
-    as ``step(node, output_grads, input_grads)`` after each node: the hook a step-through
-    debugger or a kernel trace uses. ``order``: the nodes to visit, newest first, when the
-    caller knows them (a GradientTape's own record); otherwise they are collected from the
-    targets' graph. Nodes that receive no gradient are skipped.
+    as ``step(node, output_grads, input_grads)`` after each node: the hook a kernel trace
+    uses. ``order``: the nodes to visit, newest first, when the caller knows them (a
+    GradientTape's own record); otherwise they are collected from the targets' graph.
+    The walk itself is :func:`walk_steps`, run to its end.
+    """
+    steps = walk_steps(targets, seeds, keep, retain_graph, create_graph, order)
+    try:
+        while True:
+            node, out_grads, in_grads, _ = next(steps)
+            if step is not None:
+                step(node, out_grads, in_grads)
+    except StopIteration as done:
+        return done.value
 
-    Each node's ``backward`` (the rule written with ops) gives its input gradients; when
-    nothing records this pass (``create_graph`` off, outside ``readable_backward()``), a
-    node that has a ``backward_arrays`` twin runs that instead: the same rule on arrays.
+
+def walk_steps(targets, seeds, keep=None, retain_graph=False, create_graph=False, order=None):
+    """The backward walk, one node at a time: a generator that yields after each node and
+    returns the gradients (see :func:`backward_walk`) when it is exhausted.
+
+    For each node, newest first: take the gradient that arrived at its output (a node that
+    received none is skipped), call its ``backward`` (the rule written with ops) or, when
+    nothing records this pass (``create_graph`` off, outside ``readable_backward()``), its
+    ``backward_arrays`` twin (the same rule on arrays), and add each input's gradient to
+    what that input already received (a tensor used twice gets the sum). Then yield
+    ``(node, output_grads, input_grads, before)``, ``before[i]`` being what input i had
+    received before this node (None if nothing), and release the node unless
+    ``retain_graph``. Between two steps nothing is switched off: code run while the walk
+    is paused records as usual.
     """
     grads = {}
     for t, g in zip(targets, seeds):
@@ -109,10 +129,10 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
     # A node's backward_arrays may stand in for its backward only when the backward pass
     # is not itself recorded.
     twins = state.array_twins and not create_graph
-    previous = state.grad_enabled
-    state.grad_enabled = create_graph
-    try:
-        for node in order:
+    for node in order:
+        previous = state.grad_enabled
+        state.grad_enabled = create_graph
+        try:
             if node.n_outputs == 1:
                 o = node.outputs[0]()
                 entry = None if o is None else grads.get(id(o))
@@ -136,23 +156,28 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
                     in_grads = (in_grads,)
             else:                   # the same rule on arrays: nothing records this pass
                 in_grads = _arrays_twin(twin, out_grads)
+            before = []
             for t, g, need in zip(node.inputs, in_grads, node.needs_grad):
-                if need and g is not None:
-                    entry = grads.get(id(t))
-                    if entry is None:
-                        grads[id(t)] = [t, g]
-                    else:
-                        entry[1] = entry[1] + g
-            if step is not None:
-                step(node, out_grads, in_grads)
-            if not retain_graph:
-                node.release()
+                entry = grads.get(id(t)) if need and g is not None else None
+                before.append(None if entry is None else entry[1])
+                if entry is not None:
+                    entry[1] = entry[1] + g
+                elif need and g is not None:
+                    grads[id(t)] = [t, g]
+        finally:
+            state.grad_enabled = previous
+        yield node, out_grads, in_grads, before
+        if not retain_graph:
+            node.release()
+    previous = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        for entry in grads.values():
+            t = entry[0]
+            if t._node is None and t._hooks:
+                entry[1] = _run_hooks(t, entry[1])
     finally:
         state.grad_enabled = previous
-    for entry in grads.values():
-        t = entry[0]
-        if t._node is None and t._hooks:
-            entry[1] = _run_hooks(t, entry[1])
     return grads
 
 

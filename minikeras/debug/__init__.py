@@ -1,0 +1,11 @@
+"""Tools for looking inside backpropagation while it runs.
+
+``backward_steps(loss)`` steps through the backward pass node by node (``steps.py``); each
+step is a card with the op, the line of your code that called it, the gradient that arrived,
+the op's rule and the gradients it handed on. The tools read the tape through the hooks the
+lower floors offer (``autograd.walk_steps``); nothing below imports them, and they cost
+nothing when not in use.
+"""
+from .steps import BackwardStep, BackwardSteps, backward_steps, tensor_name  # noqa: F401
+
+__all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name"]
