@@ -91,94 +91,119 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
     """Backpropagate ``seeds`` (dL/dtarget, Tensors) from ``targets`` through the graph.
 
     Returns ``{id(tensor): [tensor, gradient]}`` for every leaf reached and for every tensor
-    whose id is in ``keep`` (sources that are not leaves). ``step``, when given, is called
-    as ``step(node, output_grads, input_grads)`` after each node: the hook a kernel trace
-    uses. ``order``: the nodes to visit, newest first, when the caller knows them (a
-    GradientTape's own record); otherwise they are collected from the targets' graph.
-    The walk itself is :func:`walk_steps`, run to its end.
+    whose id is in ``keep`` (sources that are not leaves). ``order``: the nodes to visit,
+    newest first, when the caller knows them (a GradientTape's own record); otherwise they
+    are collected from the targets' graph. Each node is one :func:`visit`; ``step``, when
+    given, is called as ``step(node, output_grads, input_grads)`` after each node (the hook
+    a kernel trace uses). :func:`walk_steps` is the same loop, pausing after each node.
     """
-    steps = walk_steps(targets, seeds, keep, retain_graph, create_graph, order)
-    try:
-        while True:
-            node, out_grads, in_grads, _ = next(steps)
-            if step is not None:
-                step(node, out_grads, in_grads)
-    except StopIteration as done:
-        return done.value
-
-
-def walk_steps(targets, seeds, keep=None, retain_graph=False, create_graph=False, order=None):
-    """The backward walk, one node at a time: a generator that yields after each node and
-    returns the gradients (see :func:`backward_walk`) when it is exhausted.
-
-    For each node, newest first: take the gradient that arrived at its output (a node that
-    received none is skipped), call its ``backward`` (the rule written with ops) or, when
-    nothing records this pass (``create_graph`` off, outside ``readable_backward()``), its
-    ``backward_arrays`` twin (the same rule on arrays), and add each input's gradient to
-    what that input already received (a tensor used twice gets the sum). Then yield
-    ``(node, output_grads, input_grads, before)``, ``before[i]`` being what input i had
-    received before this node (None if nothing), and release the node unless
-    ``retain_graph``. Between two steps nothing is switched off: code run while the walk
-    is paused records as usual.
-    """
-    grads = {}
-    for t, g in zip(targets, seeds):
-        _accumulate(grads, t, g)
+    grads = _seeded(targets, seeds)
     if order is None:
         order = _collect(targets)
     # A node's backward_arrays may stand in for its backward only when the backward pass
     # is not itself recorded.
     twins = state.array_twins and not create_graph
-    for node in order:
-        previous = state.grad_enabled
-        state.grad_enabled = create_graph
-        try:
-            if node.n_outputs == 1:
-                o = node.outputs[0]()
-                entry = None if o is None else grads.get(id(o))
-                if entry is None:
-                    continue
-                if keep is None or id(o) not in keep:
-                    del grads[id(o)]
-                if o._hooks:
-                    entry[1] = _run_hooks(o, entry[1])
-                out_grads = (entry[1],)
-            else:
-                out_grads = _output_grads(node, grads, keep)
-                if out_grads is None:
-                    continue
-            if node.inputs is None:
-                raise _freed_error(node)
-            twin = node.backward_arrays if twins else None
-            if twin is None:        # the readable rule, written with ops
-                in_grads = node.backward(*out_grads)
-                if not isinstance(in_grads, (tuple, list)):
-                    in_grads = (in_grads,)
-            else:                   # the same rule on arrays: nothing records this pass
-                in_grads = _arrays_twin(twin, out_grads)
-            before = []
-            for t, g, need in zip(node.inputs, in_grads, node.needs_grad):
-                entry = grads.get(id(t)) if need and g is not None else None
-                before.append(None if entry is None else entry[1])
-                if entry is not None:
-                    entry[1] = entry[1] + g
-                elif need and g is not None:
-                    grads[id(t)] = [t, g]
-        finally:
-            state.grad_enabled = previous
-        yield node, out_grads, in_grads, before
-        if not retain_graph:
-            node.release()
     previous = state.grad_enabled
     state.grad_enabled = create_graph
     try:
-        for entry in grads.values():
-            t = entry[0]
-            if t._node is None and t._hooks:
-                entry[1] = _run_hooks(t, entry[1])
+        for node in order:
+            visited = visit(node, grads, keep, twins)
+            if visited is None:
+                continue                        # no gradient reached this node
+            if step is not None:
+                step(node, visited[0], visited[1])
+            if not retain_graph:
+                node.release()
+        _leaf_hooks(grads)
     finally:
         state.grad_enabled = previous
     return grads
+
+
+def walk_steps(targets, seeds, keep=None, retain_graph=False, create_graph=False, order=None):
+    """The loop of :func:`backward_walk` as a generator that pauses after each node: it
+    yields ``(node, output_grads, input_grads, before)`` (see :func:`visit`) and returns the
+    gradients when it is exhausted. While it is paused, the caller's code records as usual."""
+    grads = _seeded(targets, seeds)
+    if order is None:
+        order = _collect(targets)
+    twins = state.array_twins and not create_graph
+    outside = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        for node in order:
+            visited = visit(node, grads, keep, twins)
+            if visited is None:
+                continue
+            state.grad_enabled = outside        # paused
+            yield (node,) + visited
+            state.grad_enabled = create_graph
+            if not retain_graph:
+                node.release()
+        _leaf_hooks(grads)
+    finally:
+        state.grad_enabled = outside
+    return grads
+
+
+def visit(node, grads, keep, twins):
+    """One step of the walk: take the gradient that arrived at the node's output (None if
+    none did: the node is skipped), call its ``backward`` (the rule written with ops) or,
+    when ``twins`` (nothing records this pass), its ``backward_arrays`` twin (the same rule
+    on arrays), and add each input's gradient to what that input already received (a
+    tensor used twice gets the sum). Returns ``(output_grads, input_grads, before)``;
+    ``before`` is None or, when an input had already received a gradient, a list with that
+    earlier gradient at its place."""
+    if node.n_outputs == 1:
+        o = node.outputs[0]()
+        entry = None if o is None else grads.get(id(o))
+        if entry is None:
+            return None
+        if keep is None or id(o) not in keep:
+            del grads[id(o)]
+        if o._hooks:
+            entry[1] = _run_hooks(o, entry[1])
+        out_grads = (entry[1],)
+    else:
+        out_grads = _output_grads(node, grads, keep)
+        if out_grads is None:
+            return None
+    if node.inputs is None:
+        raise _freed_error(node)
+    twin = node.backward_arrays if twins else None
+    if twin is None:        # the readable rule, written with ops
+        in_grads = node.backward(*out_grads)
+        if not isinstance(in_grads, (tuple, list)):
+            in_grads = (in_grads,)
+    else:                   # the same rule on arrays: nothing records this pass
+        in_grads = _arrays_twin(twin, out_grads)
+    before = None
+    for k, (t, g, need) in enumerate(zip(node.inputs, in_grads, node.needs_grad)):
+        if need and g is not None:
+            entry = grads.get(id(t))
+            if entry is None:
+                grads[id(t)] = [t, g]
+            else:                       # a tensor used twice: the sum
+                if before is None:
+                    before = [None] * len(node.inputs)
+                before[k] = entry[1]
+                entry[1] = entry[1] + g
+    return out_grads, in_grads, before
+
+
+def _seeded(targets, seeds):
+    grads = {}
+    for t, g in zip(targets, seeds):
+        _accumulate(grads, t, g)
+    return grads
+
+
+def _leaf_hooks(grads):
+    """Hooks on leaves run once, on their total gradient, when the walk is done."""
+    for entry in grads.values():
+        t = entry[0]
+        if t._node is None and t._hooks:
+            entry[1] = _run_hooks(t, entry[1])
 
 
 def backward(tensor, gradient=None, retain_graph=False, create_graph=False):

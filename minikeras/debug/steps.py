@@ -84,7 +84,7 @@ class BackwardStep:
         self.rule = rule_of(node)
         self.grads = [(n, g if need else None)
                       for n, g, need in zip(names, in_grads, node.needs_grad)]
-        self.accumulated = [(n, b, b + g) for n, b, g in zip(names, before, in_grads)
+        self.accumulated = [(n, b, b + g) for n, b, g in zip(names, before or (), in_grads)
                             if b is not None and g is not None]
         out_shape = next((tuple(g.shape) for g in out_grads if g is not None), None)
         self.broadcast = []

@@ -4,14 +4,12 @@ Each op is a Function with its forward (one array call) and its backward (a few 
 side; the docstring gives the derivative. In the backward methods ``g`` is dL/dz, the
 gradient of the loss with respect to this op's output ``z``; each method returns dL/d(input)
 for every input. Binary ops broadcast like NumPy, so their gradients go through
-``unbroadcast`` to get back to each input's shape. ``Add``, ``Subtract`` and ``Multiply``,
-met in every layer, also write their rule on arrays (``backward_arrays``), which the walk
-runs when nothing records the backward pass.
+``unbroadcast`` to get back to each input's shape.
 """
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from .core import cast, constant, convert_to_tensor, unbroadcast, unbroadcast_array
+from .core import cast, constant, convert_to_tensor, unbroadcast
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "abs",
            "absolute", "sign", "square", "sqrt", "exp", "log", "log1p", "expm1", "sin", "cos",
@@ -35,11 +33,6 @@ class Add(Function):
         nx, ny = self.needs_grad
         return (unbroadcast(g, x) if nx else None), (unbroadcast(g, y) if ny else None)
 
-    def backward_arrays(self, g):
-        x, y = self.inputs
-        nx, ny = self.needs_grad
-        return ((unbroadcast_array(g, x.data) if nx else None),
-                (unbroadcast_array(g, y.data) if ny else None))
 
 
 class Subtract(Function):
@@ -53,11 +46,6 @@ class Subtract(Function):
         nx, ny = self.needs_grad
         return (unbroadcast(g, x) if nx else None), (unbroadcast(-g, y) if ny else None)
 
-    def backward_arrays(self, g):
-        x, y = self.inputs
-        nx, ny = self.needs_grad
-        return ((unbroadcast_array(g, x.data) if nx else None),
-                (unbroadcast_array(-g, y.data) if ny else None))
 
 
 class Multiply(Function):
@@ -71,11 +59,6 @@ class Multiply(Function):
         nx, ny = self.needs_grad
         return (unbroadcast(g * y, x) if nx else None), (unbroadcast(g * x, y) if ny else None)
 
-    def backward_arrays(self, g):
-        x, y = self.inputs[0].data, self.inputs[1].data
-        nx, ny = self.needs_grad
-        return ((unbroadcast_array(g * y, x) if nx else None),
-                (unbroadcast_array(g * x, y) if ny else None))
 
 
 class Divide(Function):
