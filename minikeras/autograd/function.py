@@ -17,6 +17,8 @@ class _State:
     """The recording switches, in one place."""
     grad_enabled = True       # False inside no_grad()
     tapes = []                # the GradientTapes whose `with` block is open, innermost last
+    observers = []            # told of every op call and backward step (see Function.__call__
+                              # and walk.visit): what the debug tools attach
     record_source = True      # capture the caller's file and line for every node
     array_twins = True        # the walk may call a node's backward_arrays (see readable_backward)
 
@@ -166,6 +168,9 @@ class Function:
                 if t.requires_grad:
                     self._record(inputs, result)
                     break
+        if state.observers:
+            for observer in state.observers:
+                observer.forward(self, inputs, result)
         return result
 
     def _record(self, inputs, result):
