@@ -34,7 +34,6 @@ class Add(Function):
         return (unbroadcast(g, x) if nx else None), (unbroadcast(g, y) if ny else None)
 
 
-
 class Subtract(Function):
     """z = x - y.   dz/dx = 1, dz/dy = -1."""
 
@@ -47,7 +46,6 @@ class Subtract(Function):
         return (unbroadcast(g, x) if nx else None), (unbroadcast(-g, y) if ny else None)
 
 
-
 class Multiply(Function):
     """z = x * y.   dz/dx = y, dz/dy = x."""
 
@@ -58,7 +56,6 @@ class Multiply(Function):
         x, y = self.inputs
         nx, ny = self.needs_grad
         return (unbroadcast(g * y, x) if nx else None), (unbroadcast(g * x, y) if ny else None)
-
 
 
 class Divide(Function):
