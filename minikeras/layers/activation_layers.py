@@ -181,12 +181,8 @@ class Softmax(Layer):
         if mask is not None:
             keep = ops.cast(ops.convert_to_tensor(mask), inputs.dtype)
             inputs = inputs + (1.0 - keep) * _large_negative_number(inputs.dtype)
-        if isinstance(self.axis, list):
-            if len(self.axis) > 1:
-                axis = tuple(self.axis)
-                return ops.exp(inputs - ops.logsumexp(inputs, axis=axis, keepdims=True))
-            return activations.softmax(inputs, axis=self.axis[0])
-        return activations.softmax(inputs, axis=self.axis)
+        axis = tuple(self.axis) if isinstance(self.axis, list) else self.axis
+        return activations.softmax(inputs, axis=axis)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

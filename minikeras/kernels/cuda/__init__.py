@@ -10,10 +10,11 @@ from ..cpu import crossentropy as _crossentropy
 from ..cpu import dense as _dense
 from ..cpu import pooling as _pooling
 from ..cpu import recurrent as _recurrent
+from ..cpu.activations import log_softmax  # array code: CuPy calls on a GPU
 from .activations import relu, softmax
 from .updates import adam_update, sgd_update
 
-__all__ = ["relu", "softmax", "sgd_update", "adam_update"]
+__all__ = ["relu", "softmax", "log_softmax", "sgd_update", "adam_update"]
 
 # The convolution, cross-entropy, dense, pooling and fused recurrent kernels have no hand-written CUDA version yet:
 # the table holds their array code, written once for NumPy and CuPy arrays
