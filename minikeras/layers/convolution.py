@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from .. import activations, backend
+from .. import activations
+from ..ops.arguments import standardize_data_format, standardize_tuple
 from ..ops.conv import conv_nd, conv_transpose_nd, transpose_pads
 from ..ops.shape import reshape
 from .core import _serialize as _serialize_object
@@ -34,21 +35,6 @@ def _serialize(obj):
     return obj if isinstance(obj, dict) else _serialize_object(obj)
 
 
-def _tuple(value, rank, name, allow_zero=False):
-    """An int or a sequence of ``rank`` ints as a tuple (Keras's standardize_tuple)."""
-    if isinstance(value, (int, np.integer)):
-        value = (int(value),) * rank
-    try:
-        value = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        value = None
-    if value is None or len(value) != rank or any(v < (0 if allow_zero else 1) for v in value):
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"The `{name}` argument must be a tuple of {rank} {kind} integers. "
-                         f"Received {name}={value}")
-    return value
-
-
 def _padding(padding, allow_causal):
     allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     mode = padding.lower() if isinstance(padding, str) else padding
@@ -56,14 +42,6 @@ def _padding(padding, allow_causal):
         raise ValueError(f"The `padding` argument must be one of {set(allowed)}. Received: "
                          f"padding={padding}")
     return mode
-
-
-def _data_format(data_format):
-    data_format = (data_format or backend.image_data_format()).lower()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("The `data_format` argument must be one of {'channels_first', "
-                         f"'channels_last'}}. Received: data_format={data_format}")
-    return data_format
 
 
 class _BaseConv(Layer):
@@ -78,11 +56,11 @@ class _BaseConv(Layer):
                        activation, use_bias, activity_regularizer, kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         rank = self.rank
-        self.kernel_size = _tuple(kernel_size, rank, "kernel_size")
-        self.strides = _tuple(strides, rank, "strides")
-        self.dilation_rate = _tuple(dilation_rate, rank, "dilation_rate")
+        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
         self.padding = _padding(padding, allow_causal=rank == 1 and not self._transposed)
-        self.data_format = _data_format(data_format)
+        self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
@@ -266,7 +244,7 @@ class _ConvTranspose(_BaseConv):
                             activation, use_bias, activity_regularizer, kwargs)
         self.filters = self._check_filters(filters)
         self.output_padding = (None if output_padding is None else
-                               _tuple(output_padding, self.rank, "output_padding", True))
+                               standardize_tuple(output_padding, self.rank, "output_padding", True))
         if self.output_padding is not None and any(
                 p >= s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"`output_padding` must be < `strides`. output_padding="
