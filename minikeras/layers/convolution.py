@@ -143,6 +143,12 @@ class _BaseConv(Layer):
     def _finish(self, y):
         return self.activation(y) if self.activation is not None else y
 
+    def _weight_config(self, *weights):
+        """The initializer, regularizer and constraint of each weight, in Keras's order:
+        every ``<weight>_initializer``, then every regularizer, then every constraint."""
+        return {f"{w}_{kind}": _serialize(getattr(self, f"{w}_{kind}"))
+                for kind in ("initializer", "regularizer", "constraint") for w in weights}
+
     def get_config(self):
         config = super().get_config()
         config.update(kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
@@ -203,12 +209,7 @@ class _Conv(_BaseConv):
     def get_config(self):
         config = super().get_config()
         config.update(filters=self.filters, groups=self.groups,
-                      kernel_initializer=_serialize(self.kernel_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      kernel_regularizer=_serialize(self.kernel_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      kernel_constraint=_serialize(self.kernel_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("kernel", "bias"))
         return config
 
 
@@ -277,12 +278,7 @@ class _ConvTranspose(_BaseConv):
         # Keras leaves output_padding out of its config; it is kept here so that
         # from_config(get_config()) rebuilds the same layer.
         config.update(filters=self.filters, output_padding=self.output_padding,
-                      kernel_initializer=_serialize(self.kernel_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      kernel_regularizer=_serialize(self.kernel_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      kernel_constraint=_serialize(self.kernel_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("kernel", "bias"))
         return config
 
 
@@ -349,12 +345,7 @@ class _DepthwiseConv(_BaseConv):
     def get_config(self):
         config = super().get_config()
         config.update(depth_multiplier=self.depth_multiplier,
-                      depthwise_initializer=_serialize(self.depthwise_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      depthwise_regularizer=_serialize(self.depthwise_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      depthwise_constraint=_serialize(self.depthwise_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("depthwise", "bias"))
         return config
 
 
@@ -433,15 +424,7 @@ class _SeparableConv(_BaseConv):
     def get_config(self):
         config = super().get_config()
         config.update(filters=self.filters, depth_multiplier=self.depth_multiplier,
-                      depthwise_initializer=_serialize(self.depthwise_initializer),
-                      pointwise_initializer=_serialize(self.pointwise_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      depthwise_regularizer=_serialize(self.depthwise_regularizer),
-                      pointwise_regularizer=_serialize(self.pointwise_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      depthwise_constraint=_serialize(self.depthwise_constraint),
-                      pointwise_constraint=_serialize(self.pointwise_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("depthwise", "pointwise", "bias"))
         return config
 
 
