@@ -175,11 +175,12 @@ def test_conv_errors():
     with pytest.raises(ValueError, match=r"`padding` argument must be one of 'valid', 'same'\. "
                                          r"Received: padding=full"):
         ops.conv(x, np.zeros((3, 3, 3, 1)), padding="full")
-    with pytest.raises(ValueError, match=r"`data_format` argument must be one of .*Received: "
-                                         r"data_format=NHWC"):
+    with pytest.raises(ValueError, match=r"ops.conv: The `data_format` argument must be one "
+                                         r"of .*Received: data_format=NHWC"):
         ops.conv(x, np.zeros((3, 3, 3, 1)), data_format="NHWC")
-    with pytest.raises(ValueError, match=r"`strides` must be a positive int or a tuple of 2 "
-                                         r"positive ints.*Received: strides=\(0, 1\)"):
+    with pytest.raises(ValueError, match=r"ops.conv: The `strides` argument must be a tuple of "
+                                         r"2 integers. Received strides=\(0, 1\), including "
+                                         r"values \{0\} that do not satisfy `value > 0`"):
         ops.conv(x, np.zeros((3, 3, 3, 1)), strides=(0, 1))
 
 

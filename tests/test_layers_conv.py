@@ -337,8 +337,9 @@ def test_argument_errors():
     with pytest.raises(ValueError, match=r"`padding` argument must be one of .*Received: "
                                          r"padding=causal"):
         layers.Conv2D(1, 3, padding="causal")
-    with pytest.raises(ValueError, match=r"`kernel_size` argument must be a tuple of 2 positive "
-                                         r"integers. Received kernel_size=\(3, 0\)"):
+    with pytest.raises(ValueError, match=r"The `kernel_size` argument must be a tuple of 2 "
+                                         r"integers. Received kernel_size=\(3, 0\), including "
+                                         r"values \{0\} that do not satisfy `value > 0`"):
         layers.Conv2D(1, (3, 0))
     with pytest.raises(ValueError, match=r"`output_padding` must be < `strides`"):
         layers.Conv2DTranspose(1, 3, strides=2, output_padding=2)

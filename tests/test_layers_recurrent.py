@@ -660,3 +660,19 @@ def test_input_mask_is_not_passed_when_initial_state_tensors_are_given():
     np.testing.assert_allclose(with_state, unmasked, rtol=1e-6)
     masked = lstm(emb, initial_state=[h, c], mask=emb._keras_mask).numpy()
     assert np.abs(masked - with_state).max() > 1e-4                # the mask would change it
+
+
+def test_a_nested_config_names_minikeras_classes_first_then_a_users_own():
+    from minikeras.layers.nested import find_layer_class, layer_from_config
+
+    class LSTMCell(Layer):            # a user's class that shares a minikeras name
+        pass
+
+    class MyCell(layers.SimpleRNNCell):
+        pass
+
+    assert find_layer_class("LSTMCell") is layers.LSTMCell
+    cell = layer_from_config({"class_name": "MyCell", "config": MyCell(3).get_config()})
+    assert type(cell) is MyCell and cell.units == 3
+    with pytest.raises(ValueError, match=r"Unknown layer class 'NoSuchCell' in a layer config"):
+        layer_from_config({"class_name": "NoSuchCell", "config": {}})

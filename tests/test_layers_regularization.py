@@ -93,7 +93,7 @@ def test_spatial_dropout_errors():
         layers.SpatialDropout2D(0.5, name="sd2")(np.ones((2, 3, 4)))
     with pytest.raises(ValueError, match=r"The `data_format` argument must be one of "
                                          r"\{'channels_first', 'channels_last'\}. Received: "
-                                         r"data_format='nhwc'"):
+                                         r"data_format=nhwc"):
         layers.SpatialDropout2D(0.5, data_format="nhwc")
 
 

@@ -9,7 +9,24 @@ from .. import activations, constraints, initializers, ops, regularizers
 from .layer import Layer
 
 
-class ReLU(Layer):
+class _ActivationLayer(Layer):
+    """What the activation layers share: the output has the shape of the input, and the
+    config holds the attributes named in ``_config_keys``, after the base ones. They all
+    pass a mask on."""
+
+    _supports_masking = True
+    _config_keys = ()
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({key: getattr(self, key) for key in self._config_keys})
+        return config
+
+
+class ReLU(_ActivationLayer):
     """The rectified linear unit with Keras's options::
 
         f(x) = max_value                          for x >= max_value
@@ -19,7 +36,7 @@ class ReLU(Layer):
     ``max_value=None`` means no upper limit; all three must be >= 0.
     """
 
-    _supports_masking = True
+    _config_keys = ("max_value", "negative_slope", "threshold")
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -38,21 +55,12 @@ class ReLU(Layer):
         return activations.relu(inputs, negative_slope=self.negative_slope,
                                 max_value=self.max_value, threshold=self.threshold)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(max_value=self.max_value, negative_slope=self.negative_slope,
-                      threshold=self.threshold)
-        return config
-
-
-class LeakyReLU(Layer):
+class LeakyReLU(_ActivationLayer):
     """x for x > 0, ``negative_slope`` · x otherwise. The layer's default slope is 0.3 (the
     function ``activations.leaky_relu`` defaults to 0.2), as in Keras."""
 
-    _supports_masking = True
+    _config_keys = ("negative_slope",)
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:   # the Keras 2 name of the argument
@@ -69,23 +77,13 @@ class LeakyReLU(Layer):
     def call(self, inputs):
         return activations.leaky_relu(inputs, negative_slope=self.negative_slope)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
-    def get_config(self):
-        config = super().get_config()
-        config["negative_slope"] = self.negative_slope
-        return config
-
-
-class PReLU(Layer):
+class PReLU(_ActivationLayer):
     """The parametric ReLU: ``f(x) = x`` for x >= 0, ``alpha · x`` for x < 0, where
     ``alpha`` is a weight of shape ``input_shape[1:]`` (initialized to zeros, so the layer
     starts as a ReLU). ``shared_axes=[1, 2]`` on (batch, height, width, channels) inputs
     gives alpha the shape (1, 1, channels): one slope per channel.
     """
-
-    _supports_masking = True
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
@@ -125,9 +123,6 @@ class PReLU(Layer):
         # relu(x) - alpha · relu(-x): x where x > 0, alpha·x where x < 0.
         return ops.relu(inputs) - self.alpha * ops.relu(-inputs)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         config = super().get_config()
         config.update(alpha_initializer=initializers.serialize(self.alpha_initializer),
@@ -139,10 +134,10 @@ class PReLU(Layer):
         return config
 
 
-class ELU(Layer):
+class ELU(_ActivationLayer):
     """The exponential linear unit: x for x > 0, ``alpha`` · (eˣ - 1) otherwise."""
 
-    _supports_masking = True
+    _config_keys = ("alpha",)
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -151,27 +146,19 @@ class ELU(Layer):
     def call(self, inputs):
         return activations.elu(inputs, alpha=self.alpha)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config["alpha"] = self.alpha
-        return config
-
 
 def _large_negative_number(dtype):
     """What a masked-out logit becomes: far below any real one, yet finite in ``dtype``."""
     return -3e4 if str(dtype) == "float16" else -1e9
 
 
-class Softmax(Layer):
+class Softmax(_ActivationLayer):
     """The softmax along ``axis`` (an int, or a list of ints for a joint softmax over
     several axes). ``call(inputs, mask=None)``: where the mask (broadcastable to the inputs)
     is 0/False the logit gets -1e9 added, so that position receives ~0 probability.
     """
 
-    _supports_masking = True
+    _config_keys = ("axis",)
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -181,20 +168,8 @@ class Softmax(Layer):
         if mask is not None:
             keep = ops.cast(ops.convert_to_tensor(mask), inputs.dtype)
             inputs = inputs + (1.0 - keep) * _large_negative_number(inputs.dtype)
-        if isinstance(self.axis, list):
-            if len(self.axis) > 1:
-                axis = tuple(self.axis)
-                return ops.exp(inputs - ops.logsumexp(inputs, axis=axis, keepdims=True))
-            return activations.softmax(inputs, axis=self.axis[0])
-        return activations.softmax(inputs, axis=self.axis)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config["axis"] = self.axis
-        return config
+        axis = tuple(self.axis) if isinstance(self.axis, list) else self.axis
+        return activations.softmax(inputs, axis=axis)
 
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]

@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from .. import activations, backend
+from .. import activations
+from ..ops.arguments import standardize_data_format, standardize_tuple
 from ..ops.conv import conv_nd, conv_transpose_nd, transpose_pads
 from ..ops.shape import reshape
 from .core import _serialize as _serialize_object
@@ -34,21 +35,6 @@ def _serialize(obj):
     return obj if isinstance(obj, dict) else _serialize_object(obj)
 
 
-def _tuple(value, rank, name, allow_zero=False):
-    """An int or a sequence of ``rank`` ints as a tuple (Keras's standardize_tuple)."""
-    if isinstance(value, (int, np.integer)):
-        value = (int(value),) * rank
-    try:
-        value = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        value = None
-    if value is None or len(value) != rank or any(v < (0 if allow_zero else 1) for v in value):
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"The `{name}` argument must be a tuple of {rank} {kind} integers. "
-                         f"Received {name}={value}")
-    return value
-
-
 def _padding(padding, allow_causal):
     allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     mode = padding.lower() if isinstance(padding, str) else padding
@@ -56,14 +42,6 @@ def _padding(padding, allow_causal):
         raise ValueError(f"The `padding` argument must be one of {set(allowed)}. Received: "
                          f"padding={padding}")
     return mode
-
-
-def _data_format(data_format):
-    data_format = (data_format or backend.image_data_format()).lower()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("The `data_format` argument must be one of {'channels_first', "
-                         f"'channels_last'}}. Received: data_format={data_format}")
-    return data_format
 
 
 class _BaseConv(Layer):
@@ -78,11 +56,11 @@ class _BaseConv(Layer):
                        activation, use_bias, activity_regularizer, kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         rank = self.rank
-        self.kernel_size = _tuple(kernel_size, rank, "kernel_size")
-        self.strides = _tuple(strides, rank, "strides")
-        self.dilation_rate = _tuple(dilation_rate, rank, "dilation_rate")
+        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
         self.padding = _padding(padding, allow_causal=rank == 1 and not self._transposed)
-        self.data_format = _data_format(data_format)
+        self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
@@ -165,6 +143,12 @@ class _BaseConv(Layer):
     def _finish(self, y):
         return self.activation(y) if self.activation is not None else y
 
+    def _weight_config(self, *weights):
+        """The initializer, regularizer and constraint of each weight, in Keras's order:
+        every ``<weight>_initializer``, then every regularizer, then every constraint."""
+        return {f"{w}_{kind}": _serialize(getattr(self, f"{w}_{kind}"))
+                for kind in ("initializer", "regularizer", "constraint") for w in weights}
+
     def get_config(self):
         config = super().get_config()
         config.update(kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
@@ -225,12 +209,7 @@ class _Conv(_BaseConv):
     def get_config(self):
         config = super().get_config()
         config.update(filters=self.filters, groups=self.groups,
-                      kernel_initializer=_serialize(self.kernel_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      kernel_regularizer=_serialize(self.kernel_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      kernel_constraint=_serialize(self.kernel_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("kernel", "bias"))
         return config
 
 
@@ -266,7 +245,7 @@ class _ConvTranspose(_BaseConv):
                             activation, use_bias, activity_regularizer, kwargs)
         self.filters = self._check_filters(filters)
         self.output_padding = (None if output_padding is None else
-                               _tuple(output_padding, self.rank, "output_padding", True))
+                               standardize_tuple(output_padding, self.rank, "output_padding", True))
         if self.output_padding is not None and any(
                 p >= s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"`output_padding` must be < `strides`. output_padding="
@@ -299,12 +278,7 @@ class _ConvTranspose(_BaseConv):
         # Keras leaves output_padding out of its config; it is kept here so that
         # from_config(get_config()) rebuilds the same layer.
         config.update(filters=self.filters, output_padding=self.output_padding,
-                      kernel_initializer=_serialize(self.kernel_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      kernel_regularizer=_serialize(self.kernel_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      kernel_constraint=_serialize(self.kernel_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("kernel", "bias"))
         return config
 
 
@@ -371,12 +345,7 @@ class _DepthwiseConv(_BaseConv):
     def get_config(self):
         config = super().get_config()
         config.update(depth_multiplier=self.depth_multiplier,
-                      depthwise_initializer=_serialize(self.depthwise_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      depthwise_regularizer=_serialize(self.depthwise_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      depthwise_constraint=_serialize(self.depthwise_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("depthwise", "bias"))
         return config
 
 
@@ -455,15 +424,7 @@ class _SeparableConv(_BaseConv):
     def get_config(self):
         config = super().get_config()
         config.update(filters=self.filters, depth_multiplier=self.depth_multiplier,
-                      depthwise_initializer=_serialize(self.depthwise_initializer),
-                      pointwise_initializer=_serialize(self.pointwise_initializer),
-                      bias_initializer=_serialize(self.bias_initializer),
-                      depthwise_regularizer=_serialize(self.depthwise_regularizer),
-                      pointwise_regularizer=_serialize(self.pointwise_regularizer),
-                      bias_regularizer=_serialize(self.bias_regularizer),
-                      depthwise_constraint=_serialize(self.depthwise_constraint),
-                      pointwise_constraint=_serialize(self.pointwise_constraint),
-                      bias_constraint=_serialize(self.bias_constraint))
+                      **self._weight_config("depthwise", "pointwise", "bias"))
         return config
 
 

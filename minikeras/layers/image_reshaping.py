@@ -7,8 +7,9 @@ it came from.
 import numpy as np
 
 from .. import backend, ops
+from ..ops.arguments import standardize_data_format, standardize_tuple
 from .layer import Layer
-from .pooling import _fmt, standardize_data_format, standardize_tuple
+from .pooling import _fmt
 
 __all__ = ["UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D",
            "Cropping2D"]

@@ -4,45 +4,14 @@ GlobalMaxPooling1D/2D (and Keras's short aliases MaxPool2D, AvgPool2D, GlobalAvg
 None of them has weights. The windowed poolings call ``ops.max_pool`` / ``ops.average_pool``;
 the global ones reduce the spatial axes with ``ops.max`` / ``ops.mean``.
 """
-from .. import backend, ops
+from .. import ops
+from ..ops.arguments import standardize_data_format, standardize_tuple
 from .layer import Layer
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
            "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
            "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
            "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D"]
-
-
-def standardize_data_format(data_format):
-    """None -> the configured ``image_data_format()``; anything else must be a known name."""
-    if data_format is None:
-        return backend.image_data_format()
-    value = str(data_format).lower()
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError("The `data_format` argument must be one of {'channels_first', "
-                         f"'channels_last'}}. Received: data_format={data_format}")
-    return value
-
-
-def standardize_tuple(value, n, name, allow_zero=False):
-    """An int or n ints as a tuple of n ints, each > 0 (>= 0 with ``allow_zero``); the error
-    says what was expected and what came, in Keras's words."""
-    message = f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        values = (value,) * n
-    else:
-        try:
-            values = tuple(value)
-        except TypeError:
-            raise ValueError(message) from None
-        if len(values) != n or not all(isinstance(v, int) and not isinstance(v, bool)
-                                       for v in values):
-            raise ValueError(message)
-    bad = sorted(v for v in values if v < 0 or (v == 0 and not allow_zero))
-    if bad:
-        raise ValueError(f"{message}, including values {set(bad)} that do not satisfy "
-                         f"`value {'>= 0' if allow_zero else '> 0'}`")
-    return tuple(int(v) for v in values)
 
 
 def _spatial_axes(rank, data_format):

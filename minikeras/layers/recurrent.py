@@ -30,8 +30,8 @@ from ..tensor import Tensor, Variable
 from .core import _serialize
 from .input_layer import KerasTensor
 from .layer import Layer, _accepts, _flatten, _fmt
-from .rnn_cells import (DropoutRNNCell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells,
-                        layer_from_config, prefix_weight_paths, serialize_layer)
+from .nested import layer_from_config, prefix_weight_paths, serialize_layer
+from .rnn_cells import DropoutRNNCell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 
 __all__ = ["RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell",
            "StackedRNNCells"]

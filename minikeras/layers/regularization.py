@@ -14,8 +14,8 @@ draws new noise and a given ``seed`` makes the whole sequence reproducible.
 """
 import math
 
-from .. import config as mk_config
 from .. import random as mk_random
+from ..ops.arguments import standardize_data_format
 from .core import Dropout
 from .layer import Layer
 
@@ -75,11 +75,7 @@ class SpatialDropout2D(_SpatialDropout):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        data_format = mk_config.image_data_format() if data_format is None else data_format
-        if data_format not in ("channels_first", "channels_last"):
-            raise ValueError("The `data_format` argument must be one of {'channels_first', "
-                             f"'channels_last'}}. Received: data_format={data_format!r}")
-        self.data_format = data_format
+        self.data_format = standardize_data_format(data_format)
 
     def _noise_shape(self, inputs):
         n = inputs.shape

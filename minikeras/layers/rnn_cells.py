@@ -25,6 +25,7 @@ from .. import activations, initializers, ops
 from .. import random as mk_random
 from .core import _serialize
 from .layer import Layer, _accepts
+from .nested import layer_from_config, prefix_weight_paths, serialize_layer
 
 # The built-in activations, called straight as ops inside the time loop (the same math
 # without the activation wrapper's conversions at every step).
@@ -410,43 +411,9 @@ class StackedRNNCells(Layer):
         return cls(cells, **config)
 
 
-def prefix_weight_paths(layer, prefix):
-    """Put ``prefix/`` in front of the paths of ``layer``'s weights (a sub-layer built by its
-    parent: ``lstm_cell/kernel`` becomes ``lstm/lstm_cell/kernel``, as in Keras)."""
-    for w in layer.weights:
-        w.path = f"{prefix}/{w.path}"
-
-
 def _output_size(cell):
     size = getattr(cell, "output_size", None)
     if size is not None:
         return size
     s = cell.state_size
     return s[0] if isinstance(s, (list, tuple)) else s
-
-
-def layer_from_config(config):
-    """A layer from ``{"class_name": ..., "config": ...}``: a class of ``minikeras.layers``,
-    else any Layer subclass of that name (a user's own cell, say)."""
-    from .. import layers
-    name = config["class_name"]
-    cls = getattr(layers, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        cls = _find_subclass(Layer, name)
-    if cls is None:
-        raise ValueError(f"Unknown layer class {name!r} in a layer config: it is neither in "
-                         "keras.layers nor a Layer subclass defined so far.")
-    return cls.from_config(dict(config["config"]))
-
-
-def _find_subclass(base, name):
-    for sub in base.__subclasses__():
-        found = sub if sub.__name__ == name else _find_subclass(sub, name)
-        if found is not None:
-            return found
-    return None
-
-
-def serialize_layer(layer):
-    return {"module": "keras.layers", "class_name": type(layer).__name__,
-            "config": layer.get_config(), "registered_name": None}

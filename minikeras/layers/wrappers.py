@@ -12,7 +12,7 @@ instead of a loop over steps.
 """
 from .. import ops
 from .layer import Layer, _accepts, _fmt
-from .rnn_cells import layer_from_config, prefix_weight_paths, serialize_layer
+from .nested import layer_from_config, prefix_weight_paths, serialize_layer
 
 __all__ = ["Bidirectional", "TimeDistributed", "Wrapper"]
 

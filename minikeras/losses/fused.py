@@ -44,10 +44,7 @@ class SoftmaxCrossEntropy(Function):
         self.axis = axis
 
     def forward(self, x, t):
-        xp = backend.xp
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        log_p = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
-        return -(t * log_p).sum(axis=self.axis)
+        return -(t * backend.kernels.log_softmax(x, axis=self.axis)).sum(axis=self.axis)
 
     def backward(self, g):
         x, t = self.inputs
@@ -89,13 +86,11 @@ class SparseSoftmaxCrossEntropy(Function):
                 x.reshape(-1, x.shape[-1]), labels.reshape(-1))
             losses = losses.reshape(labels.shape)
         else:
-            shifted = x - x.max(axis=self.axis, keepdims=True)
-            e = xp.exp(shifted)
-            total = e.sum(axis=self.axis, keepdims=True)
-            self.probs = e / total  # softmax(x), kept for the backward pass
-            picked = xp.take_along_axis(shifted, xp.expand_dims(labels, self.axis),
+            self.probs = backend.kernels.softmax(x, axis=self.axis)  # for the backward pass
+            log_p = backend.kernels.log_softmax(x, axis=self.axis)
+            picked = xp.take_along_axis(log_p, xp.expand_dims(labels, self.axis),
                                         axis=self.axis)
-            losses = (xp.log(total) - picked).squeeze(axis=self.axis)
+            losses = -picked.squeeze(axis=self.axis)
         if self.mean:
             return losses.sum() / x.dtype.type(losses.size)
         return losses

@@ -21,6 +21,7 @@ import math
 
 from .. import backend
 from ..autograd import Function, OpError
+from .arguments import standardize_data_format, standardize_tuple
 from .core import constant, convert_to_tensor
 from .reduction import sum as _sum
 from .shape import reshape, transpose
@@ -206,24 +207,6 @@ class ConvKernelGrad(Function):
 
 
 # --------------------------------------------------------------------------- arguments
-def _tuple(value, rank, what, opname):
-    if isinstance(value, int):
-        value = (value,) * rank
-    value = tuple(int(v) for v in value)
-    if len(value) != rank or any(v < 1 for v in value):
-        raise OpError(f"ops.{opname}: `{what}` must be a positive int or a tuple of {rank} "
-                      f"positive ints for a {rank}-D convolution. Received: {what}={value}")
-    return value
-
-
-def _data_format(data_format, opname):
-    data_format = data_format or backend.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise OpError(f"ops.{opname}: The `data_format` argument must be one of "
-                      f"{{'channels_first', 'channels_last'}}. Received: data_format={data_format}")
-    return data_format
-
-
 def _check_rank(inputs, kernel, opname):
     if inputs.ndim not in (3, 4):
         raise OpError(f"ops.{opname}: expected inputs of rank 3 (batch, steps, channels) or 4 "
@@ -290,11 +273,13 @@ def _prepare(inputs, kernel, strides, dilation_rate, data_format, opname):
     inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)
     _check_rank(inputs, kernel, opname)
     rank = inputs.ndim - 2
-    data_format = _data_format(data_format, opname)
+    data_format = standardize_data_format(data_format, f"ops.{opname}")
     if data_format == "channels_first":
         inputs = _to_last(inputs, rank)
-    return (inputs, kernel, rank, data_format, _tuple(strides, rank, "strides", opname),
-            _tuple(dilation_rate, rank, "dilation_rate", opname))
+    where = f"ops.{opname}"
+    strides = standardize_tuple(strides, rank, "strides", where=where)
+    dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate", where=where)
+    return inputs, kernel, rank, data_format, strides, dilation_rate
 
 
 def conv_nd(inputs, kernel, bias=None, strides=1, padding="valid", data_format=None,
@@ -405,7 +390,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 def _depthwise_kernel(inputs, kernel, data_format, opname):
     inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)
     _check_rank(inputs, kernel, opname)
-    channels = inputs.shape[-1 if _data_format(data_format, opname) == "channels_last" else 1]
+    data_format = standardize_data_format(data_format, f"ops.{opname}")
+    channels = inputs.shape[-1 if data_format == "channels_last" else 1]
     if kernel.shape[-2] != channels:
         raise OpError(f"ops.{opname}: the depthwise kernel must have shape (*kernel_size, "
                       f"channels, depth_multiplier) with channels={channels} (the inputs' "

@@ -15,6 +15,7 @@ which makes derivatives of any order work.
 """
 from .. import backend
 from ..autograd import Function, OpError, state
+from .arguments import standardize_data_format, standardize_tuple
 from .core import convert_to_tensor
 from .math import _float
 from .shape import transpose
@@ -126,20 +127,6 @@ class AveragePoolTranspose(_Pool):
 
 
 # --------------------------------------------------------------------------- public functions
-def _tuple(value, n, what, opname):
-    """An int or a sequence of n positive ints as a tuple of n ints."""
-    if isinstance(value, bool):
-        value = None
-    try:
-        out = (int(value),) * n if not hasattr(value, "__len__") else tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        out = None
-    if out is None or len(out) != n or any(v <= 0 for v in out):
-        raise OpError(f"ops.{opname}: `{what}` must be a positive int or a tuple of {n} positive "
-                      f"ints (one per spatial axis), got {what}={value!r}.")
-    return out
-
-
 def _standardize(inputs, pool_size, strides, padding, data_format, opname):
     x = _float(convert_to_tensor(inputs))
     if x.ndim not in (3, 4):
@@ -147,16 +134,14 @@ def _standardize(inputs, pool_size, strides, padding, data_format, opname):
                       f"(batch, height, width, channels), got rank {x.ndim} with shape "
                       f"{x.shape}.")
     n = x.ndim - 2
-    pool = _tuple(pool_size, n, "pool_size", opname)
-    strides = pool if strides is None else _tuple(strides, n, "strides", opname)
+    where = f"ops.{opname}"
+    pool = standardize_tuple(pool_size, n, "pool_size", where=where)
+    strides = pool if strides is None else standardize_tuple(strides, n, "strides", where=where)
     mode = padding.lower() if isinstance(padding, str) else padding
     if mode not in ("valid", "same"):
         raise OpError(f"ops.{opname}: `padding` must be 'valid' or 'same', got "
                       f"padding={padding!r}.")
-    data_format = data_format or backend.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise OpError(f"ops.{opname}: `data_format` must be 'channels_last' or "
-                      f"'channels_first', got data_format={data_format!r}.")
+    data_format = standardize_data_format(data_format, where)
     first = data_format == "channels_first"
     spatial = x.shape[2:] if first else x.shape[1:-1]
     if mode == "valid" and any(k > s for k, s in zip(pool, spatial)):

@@ -23,7 +23,8 @@ def test_relu_kernel_matches_cpu_twin(shape):
     np.testing.assert_array_equal(backend.kernels.relu(x), cpu_kernels.relu(x))
 
 
-@pytest.mark.parametrize("shape,axis", [((3, 5), -1), ((4, 3), 0), ((2, 3, 4), 1), ((1, 6), -1)])
+@pytest.mark.parametrize("shape,axis", [((3, 5), -1), ((4, 3), 0), ((2, 3, 4), 1), ((1, 6), -1),
+                                        ((2, 3, 4), (0, 2)), ((2, 3, 4), (1, 2))])
 def test_softmax_kernel_matches_cpu_twin(shape, axis):
     x = (np.random.default_rng(1).standard_normal(shape) * 5).astype(np.float32)
     np.testing.assert_allclose(backend.kernels.softmax(x, axis), cpu_kernels.softmax(x, axis),

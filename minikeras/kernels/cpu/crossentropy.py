@@ -15,6 +15,7 @@ array code.
 import numpy
 
 from ..arrays import array_module
+from .activations import log_softmax, softmax
 from .jit import jit
 
 __all__ = ["sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad"]
@@ -59,12 +60,8 @@ def sparse_softmax_cross_entropy(x, labels):
         probs = numpy.empty_like(x)
         jit(_forward_loop)(x, labels, losses, probs, x.dtype.type(0))
         return losses, probs
-    xp = array_module(x)
-    shifted = x - x.max(axis=1, keepdims=True)
-    e = xp.exp(shifted)
-    total = e.sum(axis=1, keepdims=True)
-    rows = xp.arange(x.shape[0])
-    return xp.log(total)[:, 0] - shifted[rows, labels], e / total
+    rows = array_module(x).arange(x.shape[0])
+    return -log_softmax(x, axis=1)[rows, labels], softmax(x, axis=1)
 
 
 def sparse_softmax_cross_entropy_grad(probs, labels, scale):

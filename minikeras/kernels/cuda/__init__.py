@@ -9,10 +9,11 @@ from ..cpu import conv as _conv
 from ..cpu import crossentropy as _crossentropy
 from ..cpu import pooling as _pooling
 from ..cpu import recurrent as _recurrent
+from ..cpu.activations import log_softmax  # array code: CuPy calls on a GPU
 from .activations import relu, relu_grad, softmax
 from .updates import adam_update, sgd_update
 
-__all__ = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update"]
+__all__ = ["relu", "relu_grad", "softmax", "log_softmax", "sgd_update", "adam_update"]
 
 # The convolution, cross-entropy, pooling and fused recurrent kernels have no hand-written CUDA version yet:
 # the table holds their array code, written once for NumPy and CuPy arrays

@@ -8,7 +8,8 @@ import math
 
 from numba import cuda
 
-from .launch import array_module, grid_1d
+from ..arrays import array_module
+from .launch import grid_1d
 
 
 @cuda.jit
@@ -70,13 +71,17 @@ def _softmax_rows_kernel(x, out):
 
 
 def softmax(x, axis=-1):
-    """Softmax along ``axis``: the axis is moved last, then one thread handles one row."""
+    """Softmax along ``axis`` (an int or a tuple): those axes are moved last and flattened,
+    then one thread handles one row."""
     xp = array_module(x)
-    moved = xp.moveaxis(x, axis, -1)
-    rows = xp.ascontiguousarray(moved).reshape(-1, moved.shape[-1]) if moved.size else moved
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    last = tuple(range(x.ndim - len(axes), x.ndim))
+    moved = xp.moveaxis(x, axes, last)
     if moved.size == 0:
         return xp.empty_like(x)
+    row_length = math.prod(moved.shape[x.ndim - len(axes):])
+    rows = xp.ascontiguousarray(moved).reshape(-1, row_length)
     out = xp.empty_like(rows)
     blocks, threads = grid_1d(rows.shape[0], threads=32)
     _softmax_rows_kernel[blocks, threads](rows, out)
-    return xp.moveaxis(out.reshape(moved.shape), -1, axis)
+    return xp.moveaxis(out.reshape(moved.shape), last, axes)

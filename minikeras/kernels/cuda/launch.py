@@ -1,18 +1,9 @@
-"""Helpers shared by the launchers: the array module of an array and the launch shape."""
-import numpy
+"""The launch shape shared by the launchers."""
 
 #: Threads per block for 1-D launches: a multiple of the warp size (32), well under 1024.
 THREADS_PER_BLOCK = 128
 #: Grid-stride loops let a capped number of blocks cover any size.
 MAX_BLOCKS = 1024
-
-
-def array_module(a):
-    """``numpy`` for host arrays (the simulator), ``cupy`` for device arrays."""
-    if isinstance(a, numpy.ndarray):
-        return numpy
-    import cupy
-    return cupy
 
 
 def grid_1d(n, threads=THREADS_PER_BLOCK):

@@ -4,7 +4,8 @@ import math
 
 from numba import cuda
 
-from .launch import array_module, grid_1d
+from ..arrays import array_module
+from .launch import grid_1d
 
 __all__ = ["sgd_update", "adam_update"]
 
