@@ -24,6 +24,7 @@ def _run(name, hp, weights, grads, use_loop):
     with pytest.MonkeyPatch.context() as m:
         if use_loop:
             m.setattr(optim.SGD, "update_step", lambda *a: calls.append(a))
+            m.setattr(optim.SGD, "LOOP_FROM_SIZE", 0)  # the loop on the smallest weights too
         else:
             m.setattr(backend.kernels, "sgd_update", lambda *a, **k: False)
         variables = [Variable(w.copy()) for w in weights]
@@ -74,6 +75,20 @@ def test_fused_step_gives_the_bits_of_the_formula_at_a_model_weight_size():
         results.append(v.numpy())
     np.testing.assert_array_equal(results[0], results[1])
     assert not np.array_equal(results[0], w)
+
+
+@pytest.mark.parametrize("size,momentum,fused", [
+    (optim.SGD.LOOP_FROM_SIZE - 1, 0.0, False),  # plain SGD on a small weight: the formula
+    (optim.SGD.LOOP_FROM_SIZE, 0.0, True),
+    (10, 0.9, True),                             # with momentum the loop wins at every size
+])
+def test_which_weights_take_the_sgd_loop(size, momentum, fused):
+    v = Variable(np.ones(size, np.float32))
+    opt = optim.SGD(learning_rate=0.5, momentum=momentum)
+    opt.build([v])
+    assert opt.fused_update_step(Tensor(np.ones(size, np.float32)), v, 0.5) is fused
+    expected = np.full(size, 0.5 if fused else 1.0, np.float32)
+    np.testing.assert_array_equal(v.numpy(), expected)
 
 
 def test_adam_has_no_cpu_loop_and_runs_its_formula():

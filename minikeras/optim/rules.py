@@ -52,13 +52,21 @@ class SGD(Optimizer):
         else:
             w += m
 
+    # Plain SGD (no momentum) runs its loop only from this many elements up (see below).
+    LOOP_FROM_SIZE = 32_768
+
     def fused_update_step(self, gradient, variable, learning_rate):
         """``update_step`` as one Numba loop (``kernels/cpu/updates.py``; a CUDA kernel on a
-        GPU), same bits. At 1 thread it measured 1.2-2.2x faster than the formula from 16k
-        elements up (784x512: 1.9x, 4M: 2.2x) and even on a 512x10 kernel, so it runs for
-        every weight it fits (contiguous, one float dtype); see
-        ``benchmarks/bench_optimizer_update.py``."""
+        GPU), same bits, for every weight it fits (contiguous, one float dtype). Measured at
+        1 thread (``benchmarks/bench_optimizer_update.py``, formula time / loop time):
+
+        * with momentum: 1.3x at 512x10, 1.5x at 16k-18k elements, 1.8-2.3x from 262k up;
+        * plain: 0.9x at 512x10 (the loop loses), 1.1x at 16k-18k, 1.6-2.0x from 65k up;
+          so plain SGD keeps the formula below ``LOOP_FROM_SIZE`` elements.
+        """
         w, g = variable.data, gradient.data
+        if self.momentum == 0 and w.size < self.LOOP_FROM_SIZE:
+            return False
         lr, mu = _f(w, learning_rate, self.momentum)
         m = self.momentums[self._get_variable_index(variable)].data if self.momentum else None
         return backend.kernels.sgd_update(w, g, lr, m, mu, self.nesterov)
@@ -120,9 +128,11 @@ class Adam(Optimizer):
 
     def fused_update_step(self, gradient, variable, learning_rate):
         """On a GPU, ``update_step`` as one CUDA kernel (``kernels/cuda/updates.py``)
-        instead of about ten CuPy launches. On the CPU there is no loop: a Numba loop measured
-        1.2-1.9x slower than this NumPy formula at every size up to 128x512 and 784x512, and
-        even at 4M elements (``benchmarks/bench_optimizer_update.py``)."""
+        instead of about ten CuPy launches. On the CPU there is no loop: at 1 thread a Numba
+        loop took 1.4-1.8x the time of this NumPy formula on every weight of the benchmarks'
+        models (16k to 401k elements; even at 512x10), and won only on a 4M-element weight
+        (formula 1.2-1.4x slower), larger than any of those models has
+        (``benchmarks/bench_optimizer_update.py``)."""
         kernel = getattr(backend.kernels, "adam_update", None)
         if kernel is None:
             return False

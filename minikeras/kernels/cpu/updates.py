@@ -8,9 +8,9 @@ Each kernel here is that loop over the elements, written in plain Python and com
 Numba (``njit``) the first time it runs (a few tenths of a second, then cached on disk).
 ``SGD.fused_update_step`` calls it.
 
-Only SGD has a loop. An Adam loop was measured slower than Adam's NumPy formula at every
-weight size of the benchmarks (``benchmarks/bench_optimizer_update.py``), so Adam runs its
-formula on the CPU.
+Only SGD has a loop. An Adam loop was measured slower than Adam's NumPy formula on every
+weight of the benchmarks' models (``benchmarks/bench_optimizer_update.py``), so Adam runs
+its formula on the CPU.
 
 The loops do the arithmetic of the NumPy formula in ``optim/rules.py`` operation by
 operation, in the weight's dtype, with no fused multiply-add and no reordering, so they
