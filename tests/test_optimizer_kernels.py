@@ -1,5 +1,6 @@
-"""The one-pass optimizer loops (kernels/cpu/updates.py) give the same bits as the NumPy
-formulas of optim/rules.py, and step aside for arrays they do not fit."""
+"""The one-pass SGD loops (kernels/cpu/updates.py, reached through SGD.fused_update_step)
+give the same bits as SGD's NumPy formula in optim/rules.py, and step aside for arrays they
+do not fit; Adam has no CPU loop and runs its formula."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,21 +15,23 @@ CONFIGS = [
     ("SGD", {}),
     ("SGD", {"momentum": 0.9}),
     ("SGD", {"momentum": 0.5, "nesterov": True}),
-    ("Adam", {}),
-    ("Adam", {"amsgrad": True, "beta_1": 0.8}),
 ]
 
 
-def _run(name, hp, weights, grads, use_kernels):
+def _run(name, hp, weights, grads, use_loop):
     """Three updates of copies of ``weights``; returns the weights and the slots."""
+    calls = []
     with pytest.MonkeyPatch.context() as m:
-        if not use_kernels:
+        if use_loop:
+            m.setattr(optim.SGD, "update_step", lambda *a: calls.append(a))
+            m.setattr(optim.SGD, "LOOP_FROM_SIZE", 0)  # the loop on the smallest weights too
+        else:
             m.setattr(backend.kernels, "sgd_update", lambda *a, **k: False)
-            m.setattr(backend.kernels, "adam_update", lambda *a, **k: False)
         variables = [Variable(w.copy()) for w in weights]
         opt = getattr(optim, name)(learning_rate=0.05, **hp)
         for step in range(3):
             opt.apply([Tensor(g * (step + 1)) for g in grads], variables)
+        assert calls == []  # with the loop on, the formula never ran
         return [v.numpy() for v in variables] + [s.numpy() for s in opt.variables[2:]]
 
 
@@ -58,18 +61,52 @@ def test_sgd_loop_is_the_formula():
     np.testing.assert_array_equal(w, expected)
 
 
-def test_adam_loop_is_the_formula():
+def test_fused_step_gives_the_bits_of_the_formula_at_a_model_weight_size():
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((784, 512)).astype(np.float32)
+    g = rng.standard_normal((784, 512)).astype(np.float32)
+    results = []
+    for method in ("fused_update_step", "update_step"):
+        v = Variable(w.copy())
+        opt = optim.SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
+        opt.build([v])
+        for _ in range(2):
+            assert getattr(opt, method)(Tensor(g), v, 0.01) in (True, None)
+        results.append(v.numpy())
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not np.array_equal(results[0], w)
+
+
+@pytest.mark.parametrize("size,momentum,fused", [
+    (optim.SGD.LOOP_FROM_SIZE - 1, 0.0, False),  # plain SGD on a small weight: the formula
+    (optim.SGD.LOOP_FROM_SIZE, 0.0, True),
+    (10, 0.9, True),                             # with momentum the loop wins at every size
+])
+def test_which_weights_take_the_sgd_loop(size, momentum, fused):
+    v = Variable(np.ones(size, np.float32))
+    opt = optim.SGD(learning_rate=0.5, momentum=momentum)
+    opt.build([v])
+    assert opt.fused_update_step(Tensor(np.ones(size, np.float32)), v, 0.5) is fused
+    expected = np.full(size, 0.5 if fused else 1.0, np.float32)
+    np.testing.assert_array_equal(v.numpy(), expected)
+
+
+def test_adam_has_no_cpu_loop_and_runs_its_formula():
+    assert not hasattr(kernels, "adam_update")
     rng = np.random.default_rng(1)
-    w, m, v, g = (rng.standard_normal(50) for _ in range(4))
-    v = np.abs(v)
-    alpha, c1, c2, eps = 0.001, 0.1, 0.001, 1e-7
-    m2 = m + (g - m) * c1
-    v2 = v + (g * g - v) * c2
-    expected = w - m2 * alpha / (np.sqrt(v2) + eps)
-    assert kernels.adam_update(w, m, v, None, g, alpha, c1, c2, eps) is True
-    np.testing.assert_array_equal(m, m2)
-    np.testing.assert_array_equal(v, v2)
-    np.testing.assert_array_equal(w, expected)
+    w, g = (rng.standard_normal(50).astype(np.float32) for _ in range(2))
+    v = Variable(w.copy())
+    opt = optim.Adam(learning_rate=0.001)
+    opt.build([v])
+    assert opt.fused_update_step(Tensor(g), v, 0.001) is False
+    np.testing.assert_array_equal(v.numpy(), w)  # untouched
+    opt.apply([Tensor(g)], [v])
+    c1, c2 = np.float32(0.1), np.float32(0.001)
+    alpha = np.float32(0.001) * np.sqrt(np.float32(1) - np.float32(0.999)) / (
+        np.float32(1) - np.float32(0.9))
+    m, s2 = g * c1, g * g * c2
+    np.testing.assert_allclose(v.numpy(), w - m * alpha / (np.sqrt(s2) + np.float32(1e-7)),
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize("make", [
@@ -88,8 +125,8 @@ def test_loops_step_aside_for_arrays_they_do_not_fit(make):
 def test_mixed_dtypes_step_aside():
     w = np.ones(5, np.float32)
     assert kernels.sgd_update(w, np.ones(5, np.float64), np.float32(0.1)) is False
-    assert kernels.adam_update(w, np.zeros(5, np.float32), np.zeros(5, np.float64), None,
-                               np.ones(5, np.float32), 1.0, 0.1, 0.1, 1e-7) is False
+    assert kernels.sgd_update(w, np.ones(5, np.float32), np.float32(0.1),
+                              np.zeros(5, np.float64), np.float32(0.9)) is False
 
 
 def test_optimizer_updates_a_non_contiguous_variable_through_the_formula():

@@ -454,6 +454,20 @@ def test_a_keras_style_custom_optimizer():
     np.testing.assert_allclose(opt.variables[-1].numpy(), [1.0, 1.0])
 
 
+def test_add_variable_with_a_named_initializer():
+    opt = optim.SGD()
+    glorot = opt.add_variable((30, 20), initializer="glorot_uniform", name="kernel")
+    limit = np.sqrt(6.0 / (30 + 20))
+    values = glorot.numpy()
+    assert values.shape == (30, 20) and values.dtype == np.float32
+    assert np.all(np.abs(values) <= limit) and values.std() > limit / 4
+    assert glorot.path == "SGD/kernel" and any(v is glorot for v in opt.variables)
+    ones = opt.add_variable((2,), initializer="ones")
+    np.testing.assert_array_equal(ones.numpy(), [1.0, 1.0])
+    with pytest.raises(ValueError, match="unknown_init"):
+        opt.add_variable((2,), initializer="unknown_init")
+
+
 # ----------------------------------------------------------------------------- errors
 def test_only_one_clip_option():
     with pytest.raises(ValueError, match="Only one of `clipnorm`, `clipvalue` and "

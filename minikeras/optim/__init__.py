@@ -11,18 +11,21 @@ and :meth:`Optimizer.apply` does, in Keras's order:
    momentum and velocity...), zeros shaped like each weight, per weight in turn;
 3. clip the gradients (``clipnorm``, ``clipvalue`` or ``global_clipnorm``);
 4. decoupled weight decay: ``w -= w * weight_decay * lr``;
-5. :meth:`~Optimizer.update_step` for each weight: the formula of the optimizer;
+5. :meth:`~Optimizer.update_step` for each weight: the formula of the optimizer, in
+   ``rules.py`` (SGD runs the same formula as one compiled loop, ``fused_update_step``);
 6. ``iterations += 1``.
 
 The learning rate is read once per step: a float (kept in a float32 Variable, as Keras
 does, so callbacks can change it), a schedule from :mod:`minikeras.schedules` called with
 ``iterations``, or a function of no arguments.
 
-Every update runs **in place** on the arrays of the weights and slots, with ``xp`` ufuncs
-writing into ``out=``; the few temporaries an update needs live in scratch buffers that are
-allocated once and reused every step. Scalars (learning rate, betas...) are cast to the
-weight's dtype first, as Keras does, so float32 weights are updated in float32 and float64
-weights in float64.
+Every update is written as the plain array formula and runs **in place** on the arrays of
+the weights and slots (``m *= mu``, ``w -= lr * g``). Scalars (learning rate, betas...) are
+cast to the weight's dtype first, as Keras does, so float32 weights are updated in float32
+and float64 weights in float64.
+
+Around the core (``base.py``): the moving average of the weights (``moving_average.py``),
+gradient accumulation (``accumulation.py``) and loss scaling (``loss_scaling.py``).
 
 Writing your own: subclass :class:`Optimizer`, create slots in ``build`` with
 ``self.add_variable_from_reference`` (after ``super().build(var_list)``), and write

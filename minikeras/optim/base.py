@@ -1,16 +1,21 @@
-"""The Optimizer base class: slots, clipping, weight decay, the learning rate, and the
-order of one update (see ``minikeras/optim/__init__.py``)."""
+"""The Optimizer base class: the order of one update (``apply``: clip, decay, update),
+slots, the learning rate, state and config (see ``minikeras/optim/__init__.py``).
+
+The moving average of the weights, gradient accumulation and loss scaling live in their
+own modules, mixed in here: ``moving_average.py``, ``accumulation.py``, ``loss_scaling.py``."""
 import numbers
 import re
 import warnings
 
 import numpy as np
 
-from .. import backend
-from .. import schedules
+from .. import backend, initializers, schedules
 from ..autograd import no_grad
 from ..schedules import LearningRateSchedule
 from ..tensor import Tensor, Variable
+from .accumulation import GradientAccumulation
+from .loss_scaling import LossScaling
+from .moving_average import MovingAverage
 
 _name_counts = {}
 
@@ -29,7 +34,7 @@ def _is_number(x):
     return isinstance(x, (numbers.Real, np.integer, np.floating)) and not isinstance(x, bool)
 
 
-class Optimizer:
+class Optimizer(MovingAverage, GradientAccumulation, LossScaling):
     """The base class: bookkeeping, clipping, weight decay and the step counter.
 
     ``Optimizer(learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
@@ -70,13 +75,7 @@ class Optimizer:
             raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
                              f"gradient_accumulation_steps={gradient_accumulation_steps}")
         if use_ema:
-            if ema_momentum > 1 or ema_momentum < 0:
-                raise ValueError("`ema_momentum` must be in the range [0, 1]. "
-                                 f"Received: ema_momentum={ema_momentum}")
-            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
-                                            or ema_overwrite_frequency < 1):
-                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
-                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
+            self._check_ema_arguments(ema_momentum, ema_overwrite_frequency)
         self.name = name if name is not None else _auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -91,7 +90,6 @@ class Optimizer:
         self._variables = []            # iterations, learning rate, then the slots
         self._trainable_variables = []  # the model weights this optimizer was built for
         self._index = {}                # id(weight) -> its position in that list
-        self._scratch_buffers = {}      # (dtype, k) -> a flat array reused by every update
         self._exclude_ids, self._exclude_pattern, self._decay_cache = set(), None, {}
         self._step = 0                  # `iterations` as a Python int, during an update
         self._iterations = self._track(Variable(0, dtype="int64", trainable=False,
@@ -110,18 +108,6 @@ class Optimizer:
         """All the optimizer's state, in Keras's (and the saved file's) order: ``iterations``,
         the learning rate (when it is a float), then the slots."""
         return list(self._variables)
-
-    @property
-    def iterations(self):
-        """How many updates have run (an int64 Variable, 0 before the first)."""
-        if self.gradient_accumulation_steps:
-            return Tensor(np.asarray(self._iteration_count(), dtype="int64"))
-        return self._iterations
-
-    def _iteration_count(self):
-        count = int(self._iterations.data)
-        steps = self.gradient_accumulation_steps
-        return count // steps if steps else count
 
     def build(self, var_list):
         """Create the slot variables for ``var_list`` (called by the first ``apply``).
@@ -155,7 +141,6 @@ class Optimizer:
             value = xp.full(shape, initializer, dtype=dtype)
         else:
             if isinstance(initializer, str):
-                from . import initializers  # only for the rare named initializer
                 initializer = initializers.get(initializer)
             value = initializer(shape, dtype)
         return self._track(Variable(value, dtype=dtype, trainable=False,
@@ -181,16 +166,6 @@ class Optimizer:
             for i, (slot_name, init) in enumerate(zip(names, inits)):
                 slots[i].append(self.add_variable_from_reference(variable, slot_name, init))
         return slots[0] if isinstance(name, str) else slots
-
-    def _scratch(self, like, k=0):
-        """A temporary array shaped like ``like``: a view of scratch buffer ``k`` of that
-        dtype, allocated once at the size of the largest weight and reused by every update."""
-        key = (like.dtype, k)
-        buf = self._scratch_buffers.get(key)
-        if buf is None or buf.size < like.size:
-            buf = backend.xp.empty(like.size, dtype=like.dtype)
-            self._scratch_buffers[key] = buf
-        return buf[:like.size].reshape(like.shape)
 
     # ------------------------------------------------------------------ learning rate
     def _set_learning_rate(self, value):
@@ -295,14 +270,15 @@ class Optimizer:
         with no_grad():
             grads, variables = self._filter_empty_gradients(grads, variables)
             arrays = [self._gradient_array(g, v) for g, v in zip(grads, variables)]
-            if self.loss_scale_factor is not None:
-                arrays = [g / g.dtype.type(self.loss_scale_factor) for g in arrays]
+            arrays = self._unscale_gradients(arrays)
             self._step = self._iteration_count()
             lr = self._learning_rate_value()
             if self.gradient_accumulation_steps:
-                self._accumulate_or_update(arrays, variables, lr)
-            else:
-                self._clip_decay_update(arrays, variables, lr)
+                arrays = self._accumulate_gradients(arrays, variables)  # None between updates
+            if arrays is not None:
+                arrays = self._clip_gradients(arrays)
+                self._apply_weight_decay(variables, lr)
+                self._backend_update_step(arrays, variables, lr)
             if self.use_ema:
                 self._update_moving_averages()
             for v in variables:
@@ -335,32 +311,24 @@ class Optimizer:
                              f"{tuple(data.shape)}, expected {variable.shape} (the variable's).")
         return data if data.dtype == variable.dtype else data.astype(variable.dtype)
 
-    def _accumulate_or_update(self, grads, variables, lr):
-        steps = self.gradient_accumulation_steps
-        accumulators = [self._accumulators_of_grads[self._get_variable_index(v)].data
-                        for v in variables]
-        if (int(self._iterations.data) + 1) % steps == 0:
-            grads = [(g + a) / g.dtype.type(steps) for g, a in zip(grads, accumulators)]
-            self._clip_decay_update(grads, variables, lr)
-            for a in accumulators:
-                a[...] = 0
-        else:
-            for g, a in zip(grads, accumulators):
-                backend.xp.add(a, g, out=a)
-
-    def _clip_decay_update(self, grads, variables, lr):
-        grads = self._clip_gradients(grads)
-        self._apply_weight_decay(variables, lr)
-        self._update_all(grads, variables, lr)
-
-    def _update_all(self, grads, variables, lr):
+    def _backend_update_step(self, grads, variables, lr):
+        """The rule's update for each weight: ``update_step``, the formula, unless the rule
+        has a compiled version of it that fits these arrays (``fused_update_step``)."""
         for g, v in zip(grads, variables):
-            self.update_step(Tensor._wrap(g), v, lr)
+            gradient = Tensor._wrap(g)
+            if not self.fused_update_step(gradient, v, lr):
+                self.update_step(gradient, v, lr)
 
     def update_step(self, gradient, variable, learning_rate):
         """Update one ``variable`` (a Variable) with its ``gradient`` (a Tensor of the same
         shape and dtype, already clipped) and the ``learning_rate`` (a float)."""
         raise NotImplementedError(f"{type(self).__name__} must define update_step().")
+
+    def fused_update_step(self, gradient, variable, learning_rate):
+        """The same update as ``update_step`` in one compiled loop, where a rule has one and
+        it is faster (measured in ``benchmarks/bench_optimizer_update.py``). Returns True
+        when it did the update, False to leave it to ``update_step`` (the default)."""
+        return False
 
     def assign(self, variable, value):
         variable.assign(value)
@@ -371,7 +339,7 @@ class Optimizer:
     def assign_sub(self, variable, value):
         variable.assign_sub(value)
 
-    # ------------------------------------------------------------------ clipping, decay, EMA
+    # ------------------------------------------------------------------ clipping, decay
     def _clip_gradients(self, grads):
         xp = backend.xp
         if self.clipnorm and self.clipnorm > 0:
@@ -413,45 +381,11 @@ class Optimizer:
         """``w -= w * weight_decay * lr``, before the update (decoupled weight decay)."""
         if self.weight_decay is None:
             return
-        xp = backend.xp
         for v in variables:
             if self._use_weight_decay(v):
                 w = v.data
                 f = w.dtype.type
-                tmp = xp.multiply(w, f(self.weight_decay), out=self._scratch(w))
-                xp.multiply(tmp, f(lr), out=tmp)
-                xp.subtract(w, tmp, out=w)
-
-    def _update_moving_averages(self):
-        xp = backend.xp
-        for v, average in zip(self._trainable_variables, self._averages):
-            w, a = v.data, average.data
-            f = w.dtype.type
-            momentum = f(self.ema_momentum) if self._step != 0 else f(0)
-            xp.multiply(a, momentum, out=a)
-            xp.add(a, xp.multiply(w, f(1) - momentum, out=self._scratch(w)), out=a)
-        freq = self.ema_overwrite_frequency
-        if freq and (self._step + 1) % freq == 0:
-            self._overwrite_with_averages(self._trainable_variables)
-
-    def _overwrite_with_averages(self, var_list):
-        if len(var_list) != len(self._averages):
-            raise ValueError(f"The length of model variables ({len(var_list)}) to override does "
-                             "not match the length of model variables stored in the optimizer "
-                             f"({len(self._averages)}). Please check if the optimizer was called "
-                             "on your model.")
-        for v, average in zip(var_list, self._averages):
-            v.assign(average)
-
-    def finalize_variable_values(self, var_list):
-        """With ``use_ema``, copy the moving averages into the weights (``fit`` calls this at
-        the end of training)."""
-        if self.use_ema:
-            self._overwrite_with_averages(list(var_list))
-
-    def scale_loss(self, loss):
-        """``loss * loss_scale_factor`` (the loss itself when there is none)."""
-        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+                w -= w * f(self.weight_decay) * f(lr)
 
     # ------------------------------------------------------------------ state and config
     def set_weights(self, weights):

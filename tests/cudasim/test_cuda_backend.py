@@ -111,12 +111,13 @@ def test_convnet_and_lstm_fit_through_the_cuda_backend():
                                      ("SGD", {"momentum": 0.9, "nesterov": True}),
                                      ("Adam", {}), ("Adam", {"amsgrad": True})])
 def test_optimizer_kernels_match_their_cpu_twins(name, hp):
-    """The update kernels of the CUDA table against the CPU loops, two steps on a tiny
-    weight. (The simulator computes math.sqrt in float64, so Adam may differ in the last
-    bit from float32 hardware.)"""
+    """The update kernels of the CUDA table against the CPU (SGD's loop, Adam's NumPy
+    formula), two steps on a tiny weight. (The simulator computes math.sqrt in float64, so
+    Adam may differ in the last bit from float32 hardware.)"""
     from minikeras import optim
     from minikeras.tensor import Tensor, Variable
     assert backend.kernels.sgd_update.__module__ == "minikeras.kernels.cuda.updates"
+    assert backend.kernels.adam_update.__module__ == "minikeras.kernels.cuda.updates"
     rng = np.random.default_rng(5)
     w = rng.standard_normal((3, 4)).astype(np.float32)
     grads = [rng.standard_normal((3, 4)).astype(np.float32) for _ in range(2)]
@@ -124,6 +125,7 @@ def test_optimizer_kernels_match_their_cpu_twins(name, hp):
     for table in (backend.kernels, cpu_kernels):
         with pytest.MonkeyPatch.context() as m:
             m.setattr(backend, "kernels", table)
+            m.setattr(optim.SGD, "LOOP_FROM_SIZE", 0)  # the kernel on this tiny weight too
             v = Variable(w.copy())
             opt = getattr(optim, name)(learning_rate=0.1, **hp)
             for g in grads:
@@ -131,3 +133,13 @@ def test_optimizer_kernels_match_their_cpu_twins(name, hp):
             results.append(v.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-7)
     assert not np.array_equal(results[0], w)
+
+
+def test_adam_runs_its_cuda_kernel_as_its_fused_step():
+    from minikeras import optim
+    from minikeras.tensor import Tensor, Variable
+    v = Variable(np.ones((2, 3), np.float32))
+    opt = optim.Adam(learning_rate=0.1)
+    opt.build([v])
+    assert opt.fused_update_step(Tensor(np.ones((2, 3), np.float32)), v, 0.1) is True
+    assert np.all(v.numpy() < 1.0)

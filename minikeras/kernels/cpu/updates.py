@@ -1,24 +1,27 @@
-"""Optimizer kernels: the update of one weight, in one pass over its memory.
+"""Optimizer kernels: SGD's update of one weight, in one pass over its memory.
 
-NumPy writes ``w -= lr * g`` as two passes: ``lr * g`` into a scratch array, then
-``w - scratch``. The weights of even a small MLP are megabytes, more than a core's cache,
-so every pass is a trip to main memory: five array streams (read g, write the scratch,
-read w, read the scratch, write w) where one loop needs three (read w and g, write w).
-Adam's NumPy form makes about twenty. Each kernel here is that loop over the elements,
-written in plain Python and compiled by Numba (``njit``) the first time it runs (a few
-tenths of a second, then cached on disk).
+NumPy writes ``w -= lr * g`` as two passes: ``lr * g`` into a temporary, then
+``w - temporary``. The weights of even a small MLP are megabytes, more than a core's cache,
+so every pass is a trip to main memory: five array streams (read g, write the temporary,
+read w, read the temporary, write w) where one loop needs three (read w and g, write w).
+Each kernel here is that loop over the elements, written in plain Python and compiled by
+Numba (``njit``) the first time it runs (a few tenths of a second, then cached on disk).
+``SGD.fused_update_step`` calls it.
 
-The loops do the arithmetic of the NumPy formulas in ``optim/rules.py`` operation by
+Only SGD has a loop. An Adam loop was measured slower than Adam's NumPy formula on every
+weight of the benchmarks' models (``benchmarks/bench_optimizer_update.py``), so Adam runs
+its formula on the CPU.
+
+The loops do the arithmetic of the NumPy formula in ``optim/rules.py`` operation by
 operation, in the weight's dtype, with no fused multiply-add and no reordering, so they
 give the same bits; the test suite checks that. A kernel returns False, and the optimizer
-falls back to the NumPy formula, when the arrays are not contiguous NumPy arrays of one
-float dtype.
+runs its NumPy formula, when the arrays are not contiguous NumPy arrays of one float dtype.
 """
 import numpy as np
 
 from .jit import jit as _jit
 
-__all__ = ["sgd_update", "adam_update"]
+__all__ = ["sgd_update"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -38,19 +41,6 @@ def _sgd_momentum_loop(w, m, g, lr, mu, nesterov):
             w[i] = w[i] + (velocity * mu - step)
         else:
             w[i] = w[i] + velocity
-
-
-def _adam_loop(w, m, v, v_hat, g, alpha, one_minus_beta_1, one_minus_beta_2, epsilon, amsgrad):
-    for i in range(w.size):
-        gi = g[i]
-        mi = m[i] + (gi - m[i]) * one_minus_beta_1
-        vi = v[i] + (gi * gi - v[i]) * one_minus_beta_2
-        m[i] = mi
-        v[i] = vi
-        if amsgrad:
-            vi = max(v_hat[i], vi)
-            v_hat[i] = vi
-        w[i] = w[i] - (mi * alpha) / (np.sqrt(vi) + epsilon)
 
 
 def _flat(*arrays):
@@ -81,19 +71,4 @@ def sgd_update(w, g, lr, m=None, mu=0.0, nesterov=False):
         _jit(_sgd_loop)(flat[0], flat[1], lr)
     else:
         _jit(_sgd_momentum_loop)(flat[0], flat[1], flat[2], lr, mu, bool(nesterov))
-    return True
-
-
-def adam_update(w, m, v, v_hat, g, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
-    """Adam in place (Keras's form, see ``optim/rules.py``): the moments ``m``, ``v`` (and
-    ``v_hat = max(v_hat, v)`` when ``v_hat`` is given: amsgrad), then
-    ``w -= m * alpha / (sqrt(v) + epsilon)``. The scalars are of w's dtype. Returns False
-    when the arrays do not fit a loop."""
-    amsgrad = v_hat is not None
-    flat = _flat(w, m, v, g, v_hat) if amsgrad else _flat(w, m, v, g)
-    if flat is None:
-        return False
-    hat = flat[4] if amsgrad else flat[2]  # unused without amsgrad
-    _jit(_adam_loop)(flat[0], flat[1], flat[2], hat, flat[3], alpha, one_minus_beta_1,
-                     one_minus_beta_2, epsilon, amsgrad)
     return True
