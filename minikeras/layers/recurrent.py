@@ -30,7 +30,8 @@ from ..autograd import state as _tape_state
 from ..tensor import Tensor, Variable
 from .core import _serialize
 from .input_layer import KerasTensor
-from .layer import Layer, _accepts, _flatten, _fmt
+from .layer import Layer
+from .structure import accepts as _accepts, flatten as _flatten, format_shape as _fmt
 from .rnn_cells import (DropoutRNNCell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells,
                         layer_from_config, prefix_weight_paths, serialize_layer)
 

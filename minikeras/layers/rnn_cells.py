@@ -24,7 +24,8 @@ drawn at the first step and kept until the RNN layer resets it, as Keras does.
 from .. import activations, initializers, ops
 from .. import random as mk_random
 from .core import _serialize
-from .layer import Layer, _accepts
+from .layer import Layer
+from .structure import accepts
 
 # The built-in activations, called straight as ops inside the time loop (the same math
 # without the activation wrapper's conversions at every step).
@@ -390,7 +391,7 @@ class StackedRNNCells(Layer):
         for cell, cell_states in zip(self.cells, states):
             was_list = isinstance(cell_states, (list, tuple))
             cell_states = list(cell_states) if was_list else [cell_states]
-            kwargs = {"training": training} if _accepts(cell.call, "training") else {}
+            kwargs = {"training": training} if accepts(cell.call, "training") else {}
             inputs, cell_states = cell.call(inputs, cell_states, **kwargs)
             if not isinstance(cell_states, (list, tuple)):
                 cell_states = [cell_states]
@@ -426,25 +427,24 @@ def _output_size(cell):
 
 
 def layer_from_config(config):
-    """A layer from ``{"class_name": ..., "config": ...}``: a class of ``minikeras.layers``,
-    else any Layer subclass of that name (a user's own cell, say)."""
-    from .. import layers
+    """A layer from ``{"class_name": ..., "config": ...}``: the class of ``minikeras.layers``
+    of that name, else any Layer subclass of that name (a user's own cell, say)."""
     name = config["class_name"]
-    cls = getattr(layers, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        cls = _find_subclass(Layer, name)
-    if cls is None:
+    found = [cls for cls in _subclasses(Layer) if cls.__name__ == name]
+    found.sort(key=lambda cls: not cls.__module__.startswith("minikeras.layers."))
+    if not found:
         raise ValueError(f"Unknown layer class {name!r} in a layer config: it is neither in "
                          "keras.layers nor a Layer subclass defined so far.")
-    return cls.from_config(dict(config["config"]))
+    return found[0].from_config(dict(config["config"]))
 
 
-def _find_subclass(base, name):
+def _subclasses(base):
+    """Every subclass of ``base``, at any depth, in the order they were defined."""
+    out = []
     for sub in base.__subclasses__():
-        found = sub if sub.__name__ == name else _find_subclass(sub, name)
-        if found is not None:
-            return found
-    return None
+        out.append(sub)
+        out.extend(_subclasses(sub))
+    return out
 
 
 def serialize_layer(layer):
