@@ -21,7 +21,8 @@ from ..ops.arguments import standardize_data_format, standardize_tuple
 from ..ops.conv import conv_nd, conv_transpose_nd, transpose_pads
 from ..ops.shape import reshape
 from .core import _serialize as _serialize_object
-from .layer import Layer, _fmt
+from .layer import Layer
+from .structure import format_shape as _fmt
 
 __all__ = ["Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D",
            "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Convolution1D",

@@ -14,33 +14,16 @@ What ``Layer.__call__`` adds around ``call``:
 * weight regularization losses collected in ``layer.losses``;
 * symbolic inputs (``keras.Input``) recorded as a node of a functional model.
 """
-import re
+import inspect
 
 import numpy as np
 
-from .. import backend
+from .. import backend, constraints, initializers, regularizers
 from ..ops.core import cast
 from ..tensor import Tensor, Variable
-
-_name_counts = {}
-
-
-def _snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(base):
-    """``dense``, then ``dense_1``, ``dense_2``..., as Keras names layers."""
-    n = _name_counts.get(base, 0)
-    _name_counts[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
-
-
-def reset_names():
-    """Start the automatic names again from ``dense``, ``dense_1``... (``clear_session``)."""
-    _name_counts.clear()
-
+from .names import snake_case, unique_name
+from .structure import accepts, flatten, format_shape, map_structure, shape_of
+from .symbolic import KerasTensor, infer_output_shape, symbolic_call
 
 class _CallContext:
     """The ``training`` flag of the outermost call, seen by the layers inside it, and how
@@ -51,26 +34,6 @@ class _CallContext:
 
 _context = _CallContext()
 _MISSING = object()  # no positional input: see Layer.__call__
-
-
-def _shape_of(x):
-    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
-
-
-def _map(fn, structure):
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _map(fn, v) for k, v in structure.items()}
-    return fn(structure)
-
-
-def _flatten(structure):
-    if isinstance(structure, (list, tuple)):
-        return [x for s in structure for x in _flatten(s)]
-    if isinstance(structure, dict):
-        return [x for v in structure.values() for x in _flatten(v)]
-    return [structure]
 
 
 class Layer:
@@ -90,7 +53,7 @@ class Layer:
         if unknown:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) "
                             f"{sorted(unknown)}.")
-        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = trainable
         self.dtype = dtype or backend.floatx()
         self.built = False
@@ -138,7 +101,6 @@ class Layer:
         ``initializer`` is a name (``"glorot_uniform"``), an initializer object or a
         callable; the default is glorot_uniform for floats and zeros otherwise, as in Keras.
         """
-        from .. import initializers
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
         if initializer is None:
@@ -149,11 +111,9 @@ class Layer:
                             name=name or f"variable_{len(self.weights)}")
         variable.path = f"{self.name}/{variable.name}"
         if constraint is not None:
-            from .. import constraints
             variable.constraint = constraints.get(constraint)  # the optimizer applies it
         (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
         if regularizer is not None:
-            from .. import regularizers
             self._regularized.append((variable, regularizers.get(regularizer)))
         return variable
 
@@ -259,8 +219,8 @@ class Layer:
     def _maybe_build(self, inputs):
         if self.built:
             return
-        shapes = _map(_shape_of, inputs)
-        self.build(shapes if not isinstance(inputs, Tensor) else _shape_of(inputs))
+        shapes = map_structure(shape_of, inputs)
+        self.build(shapes if not isinstance(inputs, Tensor) else shape_of(inputs))
         self.built = True
 
     def call(self, inputs, *args, **kwargs):
@@ -270,9 +230,9 @@ class Layer:
         if inputs is _MISSING:  # the first argument given by name: lstm(sequences=x)
             inputs = _first_argument(self, kwargs)
         one_tensor = isinstance(inputs, Tensor)
-        if (not one_tensor and any(isinstance(x, KerasTensor) for x in _flatten(inputs))) or (
+        if (not one_tensor and any(isinstance(x, KerasTensor) for x in flatten(inputs))) or (
                 (args or len(kwargs) > 1 or (kwargs and "training" not in kwargs))
-                and any(isinstance(x, KerasTensor) for x in _flatten([args, kwargs]))):
+                and any(isinstance(x, KerasTensor) for x in flatten([args, kwargs]))):
             return symbolic_call(self, inputs, args, kwargs)
         # the masks, read before autocast (which makes new tensors)
         if one_tensor:
@@ -280,20 +240,20 @@ class Layer:
             masked = previous_mask is not None
             inputs = self._autocast(inputs)
         else:
-            previous_mask = _map(get_mask, inputs)
-            masked = any(m is not None for m in _flatten(previous_mask))
-            inputs = _map(self._autocast, inputs)
+            previous_mask = map_structure(get_mask, inputs)
+            masked = any(m is not None for m in flatten(previous_mask))
+            inputs = map_structure(self._autocast, inputs)
         self._maybe_build(inputs)
         self._check_input(inputs)
         training = kwargs.get("training")
         outer = _context.training
         if training is None:
             training = outer
-        if _accepts(self.call, "training"):
+        if accepts(self.call, "training"):
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
-        if (masked and "mask" not in kwargs and _accepts(self.call, "mask")
+        if (masked and "mask" not in kwargs and accepts(self.call, "mask")
                 and not _more_tensor_arguments(args, kwargs)):
             # As Keras: the input's mask goes to `mask` only when the input is the call's
             # one tensor argument (an RNN given initial_state tensors gets none).
@@ -314,9 +274,8 @@ class Layer:
             # (the default compute_mask hands on the input's mask: nothing to do without one)
             self._set_output_masks(inputs, outputs, kwargs.get("mask", previous_mask))
         if self.activity_regularizer is not None:
-            from .. import regularizers
             reg = regularizers.get(self.activity_regularizer)
-            for out in _flatten(outputs):
+            for out in flatten(outputs):
                 self.add_loss(reg(out) / max(1, out.shape[0]) if out.ndim else reg(out))
         return outputs
 
@@ -342,13 +301,13 @@ class Layer:
     def _set_output_masks(self, inputs, outputs, previous_mask):
         """Attach ``compute_mask``'s result to the outputs as ``_keras_mask`` (outputs
         that already carry a mask keep theirs), as Keras does."""
-        flat_outputs = [t for t in _flatten(outputs) if isinstance(t, Tensor)]
+        flat_outputs = [t for t in flatten(outputs) if isinstance(t, Tensor)]
         if not flat_outputs or all(get_mask(t) is not None for t in flat_outputs):
             return
         masks = self.compute_mask(inputs, previous_mask)
         # One mask per output, in order (a single mask goes to the first output only, as
         # in Keras: an RNN's states, an attention's scores get none).
-        flat_masks = _flatten(masks) if isinstance(masks, (list, tuple)) else [masks]
+        flat_masks = flatten(masks) if isinstance(masks, (list, tuple)) else [masks]
         for t, m in zip(flat_outputs, flat_masks):
             if m is not None and get_mask(t) is None:
                 t._keras_mask = m if isinstance(m, Tensor) else Tensor(m)
@@ -372,7 +331,7 @@ class Layer:
         if len(spec) != len(shape) and spec[0] is not Ellipsis:
             raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: "
                              f"expected ndim={len(spec)}, found ndim={len(shape)}. Full shape "
-                             f"received: {_fmt(shape)}")
+                             f"received: {format_shape(shape)}")
         for axis in range(1, len(spec) + 1):
             want = spec[-axis]
             if want is Ellipsis:
@@ -381,7 +340,7 @@ class Layer:
                 raise ValueError(
                     f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
                     f"axis {-axis} of input shape to have value {want}, but received input with "
-                    f"shape {_fmt(shape)}")
+                    f"shape {format_shape(shape)}")
 
     @property
     def output(self):
@@ -403,6 +362,10 @@ class Layer:
             raise AttributeError(f"Layer \"{self.name}\" has multiple inbound nodes, hence the "
                                  f"notion of \"layer {what}\" is ill-defined.")
         return self._inbound[-1]
+
+    def declares_output_shape(self):
+        """True when this layer's class writes its own ``compute_output_shape``."""
+        return type(self).compute_output_shape is not Layer.compute_output_shape
 
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (None for unknown sizes), found by running
@@ -435,13 +398,9 @@ class Layer:
 
 
 
-_accepts_cache = {}
-
-
 def _first_argument(layer, kwargs):
     """Take the value of ``call``'s first parameter out of ``kwargs`` (``query=``,
     ``sequences=``, ``inputs=``), or raise the TypeError Python would."""
-    import inspect
     try:
         params = [p for p in inspect.signature(layer.call).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -459,7 +418,7 @@ def _more_tensor_arguments(args, kwargs):
     if not args and (not kwargs or kwargs.keys() <= {"training", "mask"}):
         return False
     rest = list(args) + [v for k, v in kwargs.items() if k not in ("training", "mask")]
-    return any(isinstance(t, Tensor) for t in _flatten(rest))
+    return any(isinstance(t, Tensor) for t in flatten(rest))
 
 
 def get_mask(x):
@@ -479,24 +438,4 @@ def _unique(variables):
     return out
 
 
-def _accepts(fn, arg):
-    key = (getattr(fn, "__func__", fn), arg)
-    if key not in _accepts_cache:
-        import inspect
-        try:
-            params = inspect.signature(fn).parameters
-            _accepts_cache[key] = arg in params or any(
-                p.kind == p.VAR_KEYWORD for p in params.values())
-        except (TypeError, ValueError):
-            _accepts_cache[key] = False
-    return _accepts_cache[key]
-
-
-def _fmt(shape):
-    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 __all__ = ["Layer"]
-
-# The symbolic side of __call__ (functional API); imported last because it builds on Layer.
-from .input_layer import KerasTensor, infer_output_shape, symbolic_call  # noqa: E402

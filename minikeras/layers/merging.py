@@ -15,11 +15,13 @@ symbolic shapes (None for unknown sizes) when the layer is called on ``keras.Inp
 mismatch is reported with the shapes the user wrote.
 """
 from .. import backend, ops
-from .layer import Layer, _shape_of, get_mask
+from .layer import Layer, get_mask
+from .structure import shape_of
+from .symbolic import KerasTensor
 
 
 def _shapes(inputs):
-    return [tuple(_shape_of(x)) for x in inputs]
+    return [tuple(shape_of(x)) for x in inputs]
 
 
 class Merge(Layer):
@@ -32,9 +34,8 @@ class Merge(Layer):
     def __call__(self, inputs, *args, **kwargs):
         if not isinstance(inputs, (list, tuple)):
             raise self._error("A merge layer should be called on a list of inputs. Received: "
-                              f"inputs with shape {tuple(_shape_of(inputs))} (not a list of "
+                              f"inputs with shape {tuple(shape_of(inputs))} (not a list of "
                               "tensors)")
-        from .input_layer import KerasTensor
         if any(isinstance(x, KerasTensor) for x in inputs):
             self.compute_output_shape(_shapes(inputs))   # validate the symbolic shapes
         return super().__call__(inputs, *args, **kwargs)

@@ -19,7 +19,8 @@ import numpy as np
 from .. import backend, constraints, initializers, ops, regularizers
 from ..ops.normalization import standardize, standardize_with_stats
 from ..tensor import Tensor
-from .layer import Layer, _fmt
+from .layer import Layer
+from .structure import format_shape
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
 
@@ -65,7 +66,7 @@ class _Normalization(Layer):
 
     def _axis_error(self, axis, input_shape):
         return ValueError(f"Layer \"{self.name}\": axis {axis} is out of bounds for input shape "
-                          f"{_fmt(input_shape)} (valid axes: {-len(input_shape)} to "
+                          f"{format_shape(input_shape)} (valid axes: {-len(input_shape)} to "
                           f"{len(input_shape) - 1}). Received: axis={self.axis}")
 
     def _normalize_axis(self, axis, input_shape):
@@ -76,7 +77,7 @@ class _Normalization(Layer):
         axis = axis % rank
         if input_shape[axis] is None:
             raise ValueError(f"Layer \"{self.name}\": axis {axis} of the input must have a known "
-                             f"size to build the layer; got input shape {_fmt(input_shape)}.")
+                             f"size to build the layer; got input shape {format_shape(input_shape)}.")
         return axis
 
     def _add_gamma_beta(self, shape, gamma=None, beta=None):
@@ -197,8 +198,8 @@ class BatchNormalization(_Normalization):
             if mask.ndim != inputs.ndim - 1:
                 raise ValueError(f"Layer \"{self.name}\": the mask provided should be one "
                                  "dimension less than the inputs. Received: "
-                                 f"mask.shape={_fmt(mask.shape)}, "
-                                 f"inputs.shape={_fmt(inputs.shape)}")
+                                 f"mask.shape={format_shape(mask.shape)}, "
+                                 f"inputs.shape={format_shape(inputs.shape)}")
         gamma, beta = self.gamma, self.beta
         if not (training and self.trainable):
             return ops.batch_normalization(inputs, self.moving_mean, self.moving_variance,
@@ -336,7 +337,7 @@ class LayerNormalization(_Normalization):
         axes = [self._normalize_axis(a, input_shape) for a in given]
         if len(set(axes)) != len(axes):
             raise ValueError(f"Layer \"{self.name}\": repeated axis in axis={self.axis} for "
-                             f"input shape {_fmt(input_shape)}.")
+                             f"input shape {format_shape(input_shape)}.")
         # gamma/beta have the sizes of the axes in the order given, as in Keras.
         shape = tuple(input_shape[a] for a in axes)
         self._add_gamma_beta(shape, gamma=self.scale or self.rms_scaling,
@@ -388,11 +389,11 @@ class GroupNormalization(_Normalization):
         if dim < self.groups:
             raise ValueError(f"Layer \"{self.name}\": number of groups ({self.groups}) cannot "
                              f"be more than the number of channels ({dim}); input shape "
-                             f"{_fmt(input_shape)}.")
+                             f"{format_shape(input_shape)}.")
         if dim % self.groups:
             raise ValueError(f"Layer \"{self.name}\": the number of channels ({dim}) must be a "
                              f"multiple of the number of groups ({self.groups}); input shape "
-                             f"{_fmt(input_shape)}.")
+                             f"{format_shape(input_shape)}.")
         self._add_gamma_beta((dim,))
         self._axis = axis
         self.input_spec_shape = tuple(dim if i == axis else None

@@ -15,6 +15,7 @@ import numpy as np
 from .. import backend, ops
 from ..tensor import Tensor
 from .layer import Layer
+from .symbolic import KerasTensor
 
 
 class Normalization(Layer):
@@ -55,7 +56,6 @@ class Normalization(Layer):
 
     # ------------------------------------------------------------------ build
     def __call__(self, inputs, *args, **kwargs):
-        from .input_layer import KerasTensor
         if isinstance(inputs, KerasTensor) and not self.built:
             self.build(inputs.shape)     # build on the symbolic shape: None stays unknown
         return super().__call__(inputs, *args, **kwargs)

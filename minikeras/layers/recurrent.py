@@ -29,9 +29,10 @@ from .. import activations, backend, ops
 from ..tensor import Tensor, Variable
 from .core import _serialize
 from .input_layer import KerasTensor
-from .layer import Layer, _accepts, _flatten, _fmt
+from .layer import Layer
 from .nested import layer_from_config, prefix_weight_paths, serialize_layer
 from .rnn_cells import DropoutRNNCell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .structure import accepts as _accepts, flatten as _flatten, format_shape as _fmt
 
 __all__ = ["RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell",
            "StackedRNNCells"]

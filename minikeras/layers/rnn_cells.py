@@ -24,8 +24,9 @@ drawn at the first step and kept until the RNN layer resets it, as Keras does.
 from .. import activations, initializers, ops
 from .. import random as mk_random
 from .core import _serialize
-from .layer import Layer, _accepts
+from .layer import Layer
 from .nested import layer_from_config, prefix_weight_paths, serialize_layer
+from .structure import accepts
 
 # The built-in activations, called straight as ops inside the time loop (the same math
 # without the activation wrapper's conversions at every step).
@@ -391,7 +392,7 @@ class StackedRNNCells(Layer):
         for cell, cell_states in zip(self.cells, states):
             was_list = isinstance(cell_states, (list, tuple))
             cell_states = list(cell_states) if was_list else [cell_states]
-            kwargs = {"training": training} if _accepts(cell.call, "training") else {}
+            kwargs = {"training": training} if accepts(cell.call, "training") else {}
             inputs, cell_states = cell.call(inputs, cell_states, **kwargs)
             if not isinstance(cell_states, (list, tuple)):
                 cell_states = [cell_states]

@@ -11,8 +11,9 @@ so on, as in Keras.
 instead of a loop over steps.
 """
 from .. import ops
-from .layer import Layer, _accepts, _fmt
+from .layer import Layer
 from .nested import layer_from_config, prefix_weight_paths, serialize_layer
+from .structure import accepts, format_shape
 
 __all__ = ["Bidirectional", "TimeDistributed", "Wrapper"]
 
@@ -127,9 +128,9 @@ class Bidirectional(Layer):
         if isinstance(mask, (list, tuple)):
             mask = mask[0] if mask else None
         kwargs = {}
-        if _accepts(self.forward_layer.call, "training"):
+        if accepts(self.forward_layer.call, "training"):
             kwargs["training"] = training
-        if _accepts(self.forward_layer.call, "mask"):
+        if accepts(self.forward_layer.call, "mask"):
             kwargs["mask"] = mask
         forward_state = backward_state = None
         if initial_state is not None:
@@ -249,10 +250,10 @@ class TimeDistributed(Wrapper):
             if mask_shape[:2] != (batch, steps):
                 raise ValueError("`TimeDistributed` Layer should be passed a `mask` of shape "
                                  f"({batch}, {steps}, ...), received: mask.shape="
-                                 f"{_fmt(mask_shape)}")
-            if _accepts(self.layer.call, "mask"):
+                                 f"{format_shape(mask_shape)}")
+            if accepts(self.layer.call, "mask"):
                 kwargs["mask"] = ops.reshape(mask, (batch * steps,) + mask_shape[2:])
-        if _accepts(self.layer.call, "training"):
+        if accepts(self.layer.call, "training"):
             kwargs["training"] = training
         folded = ops.reshape(inputs, (batch * steps,) + tuple(shape[2:]))
         y = self.layer(folded, **kwargs)

@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 
-from ..layers.layer import _flatten, _map
+from ..layers.structure import flatten, map_structure
 
 
 def _num_samples(structure, what):
-    sizes = [len(a) for a in _flatten(structure) if a is not None]
+    sizes = [len(a) for a in flatten(structure) if a is not None]
     return sizes
 
 
@@ -49,7 +49,7 @@ def as_arrays(structure):
 
 
 def take(structure, index):
-    return _map(lambda a: None if a is None else a[index], structure)
+    return map_structure(lambda a: None if a is None else a[index], structure)
 
 
 def split_validation(x, y, sample_weight, validation_split):

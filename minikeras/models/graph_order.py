@@ -13,12 +13,12 @@ Keras's rule (``map_graph`` in ``keras/src/ops/function.py``):
 3. list the layers from the deepest to 0, layers of equal depth in walk order.
 """
 from ..layers.input_layer import InputLayer, KerasTensor
-from ..layers.layer import _flatten
+from ..layers.structure import flatten
 
 
 def _tensors(node):
     """The symbolic tensors a call took, in argument order."""
-    return [t for t in _flatten([node.inputs, list(node.args), node.kwargs])
+    return [t for t in flatten([node.inputs, list(node.args), node.kwargs])
             if isinstance(t, KerasTensor)]
 
 

@@ -9,7 +9,8 @@ Training (``compile``, ``fit``, ``evaluate``, ``predict``) lives in ``trainer.py
 here.
 """
 from ..layers.input_layer import InputLayer, KerasTensor
-from ..layers.layer import Layer, _flatten, _map
+from ..layers.layer import Layer
+from ..layers.structure import flatten, map_structure
 from .graph_order import keras_layer_order
 from .trainer import Trainer
 
@@ -32,12 +33,12 @@ class Model(Trainer, Layer):
     @property
     def input_shape(self):
         """The shape(s) of the model's symbolic input(s), None for unknown sizes."""
-        return _map(lambda t: tuple(t.shape), self.input)
+        return map_structure(lambda t: tuple(t.shape), self.input)
 
     @property
     def output_shape(self):
         """The shape(s) of the model's symbolic output(s), None for unknown sizes."""
-        return _map(lambda t: tuple(t.shape), self.output)
+        return map_structure(lambda t: tuple(t.shape), self.output)
 
     def get_layer(self, name=None, index=None):
         """A layer of the model by ``name`` or by ``index`` in ``model.layers``."""
@@ -74,7 +75,7 @@ class Model(Trainer, Layer):
         saved file), so that a loaded subclassed model can be built before its weights
         are read."""
         if not self.built:
-            self._build_input_shape = _map(
+            self._build_input_shape = map_structure(
                 lambda t: (None,) + tuple(t.shape[1:]) if hasattr(t, "shape") else None, inputs)
         Layer._maybe_build(self, inputs)
 
@@ -106,8 +107,8 @@ class Functional(Model):
         Model.__init__(self, name=name, trainable=trainable)
         self._input_struct = inputs
         self._output_struct = outputs
-        self.inputs = _flatten(inputs)
-        self.outputs = _flatten(outputs)
+        self.inputs = flatten(inputs)
+        self.outputs = flatten(outputs)
         for t in self.inputs + self.outputs:
             if not isinstance(t, KerasTensor):
                 raise TypeError(f"keras.Model(inputs, outputs) expects symbolic tensors from "
@@ -169,7 +170,7 @@ class Functional(Model):
         return self._output_struct
 
     def call(self, inputs, training=None):
-        flat = _flatten(inputs) if not isinstance(inputs, dict) else [
+        flat = flatten(inputs) if not isinstance(inputs, dict) else [
             inputs[t.name] for t in self.inputs]
         if len(flat) != len(self.inputs):
             raise ValueError(f"Model \"{self.name}\" expects {len(self.inputs)} input(s), but "
@@ -184,16 +185,16 @@ class Functional(Model):
             values[id(t)] = x
 
         def concrete(structure):  # the symbolic tensors of a structure replaced by their values
-            return _map(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, structure)
+            return map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, structure)
 
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             out = node.layer(concrete(node.inputs), *concrete(list(node.args)), training=training,
                              **concrete(dict(node.kwargs)))
-            for sym, real in zip(_flatten(node.outputs), _flatten(out)):
+            for sym, real in zip(flatten(node.outputs), flatten(out)):
                 values[id(sym)] = real
-        return _map(lambda t: values[id(t)], self._output_struct)
+        return map_structure(lambda t: values[id(t)], self._output_struct)
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable,

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import GradientTape, no_grad
-from ..layers.layer import _flatten, _map
+from ..layers.structure import flatten as _flatten, map_structure as _map
 from ..tensor import Tensor
 from . import data as data_utils
 

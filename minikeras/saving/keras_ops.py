@@ -10,7 +10,8 @@ config (``axis``, ``keepdims``...) as keyword arguments. It has no weights and i
 among the layers of the weights file (Keras does not save operations there).
 """
 from .. import ops
-from ..layers.layer import Layer, _snake_case
+from ..layers.layer import Layer
+from ..layers.names import snake_case
 
 
 def is_keras_op(d):
@@ -24,7 +25,7 @@ class KerasOp(Layer):
 
     def __init__(self, keras_module, keras_class, op_config, name=None):
         super().__init__(name=name)
-        function_name = _snake_case(str(keras_class))
+        function_name = snake_case(str(keras_class))
         # only the public ops: a name from a file must not reach anything else
         self.function = getattr(ops, function_name) if function_name in ops.__all__ else None
         if not callable(self.function):

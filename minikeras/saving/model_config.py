@@ -15,7 +15,7 @@ the tensors it needs exist, and so rebuilds the same graph.
 """
 from .. import losses, metrics, optim
 from ..layers.input_layer import InputLayer, KerasTensor
-from ..layers.layer import _flatten, _map
+from ..layers.structure import flatten, map_structure
 from . import keras_ops, serialization
 from ..models.graph_order import keras_layer_order
 from .serialization import serialize_keras_object, serialize_layer
@@ -122,7 +122,7 @@ def _functional(model):
     def ends(structure):
         if isinstance(structure, KerasTensor):
             return history(structure)
-        return [history(t) for t in _flatten(structure)]
+        return [history(t) for t in flatten(structure)]
 
     config = {"name": model.name, "trainable": model.trainable, "layers": layers,
               "input_layers": ends(model._input_struct),
@@ -140,10 +140,10 @@ def _build_config(node):
         names = ("query_shape", "value_shape", "key_shape")
         return {"shapes_dict": {n: list(t.shape) for n, t in zip(names, node.inputs)
                                 if t is not None}}
-    if not all(isinstance(t, KerasTensor) for t in _flatten(node.inputs)) or any(
-            isinstance(a, KerasTensor) for a in _flatten([list(node.args), node.kwargs])):
+    if not all(isinstance(t, KerasTensor) for t in flatten(node.inputs)) or any(
+            isinstance(a, KerasTensor) for a in flatten([list(node.args), node.kwargs])):
         return None
-    return {"input_shape": serialize_keras_object(_map(lambda t: t.shape, node.inputs))}
+    return {"input_shape": serialize_keras_object(map_structure(lambda t: t.shape, node.inputs))}
 
 
 def _call_arguments(node):
@@ -294,7 +294,7 @@ def _functional_from_config(config, custom_objects, safe_mode):
         nodes = outputs_of.get(name)
         if nodes is None or node_index >= len(nodes):
             raise LookupError(name)
-        return _flatten(nodes[node_index])[tensor_index]
+        return flatten(nodes[node_index])[tensor_index]
 
     def value(v):
         if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":

@@ -25,7 +25,8 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..layers.layer import Layer, _snake_case
+from ..layers.layer import Layer
+from ..layers.names import snake_case
 from ..optim.base import Optimizer
 from ..models.graph_order import keras_layer_order
 from .keras_ops import KerasOp
@@ -112,7 +113,7 @@ def walk(root):
         used = {}
         for item in (container.values() if isinstance(container, dict) else container):
             if _is_saveable(item):
-                visit(item, f"{path}/{_unique(_snake_case(type(item).__name__), used)}")
+                visit(item, f"{path}/{_unique(snake_case(type(item).__name__), used)}")
             elif isinstance(item, (list, tuple, dict)):
                 visit_container(item, f"{path}/{_unique('container', used)}", seen)
 
