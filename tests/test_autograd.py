@@ -372,3 +372,28 @@ def test_tape_walks_only_what_it_recorded():
     y2 = ops.sum(h * x)
     y2.backward()  # backward() follows the whole graph
     np.testing.assert_allclose(x.grad.numpy(), [12.0])
+
+
+def test_each_node_names_the_first_line_of_user_code_above_it():
+    """Inside a model an op's line is the line that called the model, unless user code sits
+    in between (a layer of one's own): then it is that code's line."""
+    import inspect
+
+    import minikeras as keras
+    from minikeras import layers, ops
+
+    class Mine(layers.Layer):
+        def call(self, x):
+            return ops.tanh(x) * 2.0                      # the line of Mine's nodes
+
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2), Mine()])
+    here = inspect.currentframe().f_lineno
+    with keras.GradientTape() as tape:
+        model(np.ones((1, 3), np.float32))                # the line of Dense's nodes
+    call_line = here + 2
+    mine_line = inspect.getsourcelines(Mine.call)[1] + 1
+    where = {n.name: n.where for n in tape.nodes}
+    assert where["MatMul"][1] == call_line and where["Add"][1] == call_line
+    assert where["Tanh"][1] == mine_line and where["Multiply"][1] == mine_line
+    assert where["Tanh"][2] == "call" and where["MatMul"][2] == (
+        "test_each_node_names_the_first_line_of_user_code_above_it")

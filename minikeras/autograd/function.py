@@ -17,6 +17,7 @@ class _State:
     """The recording switches, in one place."""
     grad_enabled = True       # False inside no_grad()
     tapes = []                # the GradientTapes whose `with` block is open, innermost last
+    call_sites = []           # (frame, where) of the layer calls in progress: see call_site
     observers = []            # told of every op call and backward step (see Function.__call__
                               # and walk.visit): what the debug tools attach
     record_source = True      # capture the caller's file and line for every node
@@ -78,9 +79,19 @@ _inside_package = {}  # code object -> True if it belongs to minikeras (a cache)
 
 def _caller():
     """(file, line, function) of the first frame outside the minikeras package."""
-    f = sys._getframe(3)  # skip _caller, _record and Function.__call__
+    return user_frame(sys._getframe(3))  # skip _caller, _record and Function.__call__
+
+
+def user_frame(f):
+    """(file, line, function) of the first frame, from ``f`` up, outside the minikeras
+    package. A frame that entered :func:`call_site` already knows its answer, so the climb
+    stops there: inside a model, an op climbs to its layer's call, not to the user's code."""
     inside = _inside_package
+    sites = state.call_sites
+    mark = sites[-1][0] if sites else None
     while f is not None:
+        if f is mark:
+            return sites[-1][1]
         code = f.f_code
         flag = inside.get(code)
         if flag is None:
@@ -89,6 +100,21 @@ def _caller():
             return (code.co_filename, f.f_lineno, code.co_name)
         f = f.f_back
     return None
+
+
+@contextlib.contextmanager
+def call_site(frame):
+    """Remember, for the time of the block, the user code that called ``frame`` (a layer's
+    ``__call__``), so that the ops recorded inside find their source line without climbing
+    past it again. Only when source lines are recorded."""
+    if not state.record_source:
+        yield
+        return
+    state.call_sites.append((frame, user_frame(frame.f_back)))
+    try:
+        yield
+    finally:
+        state.call_sites.pop()
 
 
 # ------------------------------------------------------------------------------- Function

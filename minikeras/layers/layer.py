@@ -15,10 +15,12 @@ What ``Layer.__call__`` adds around ``call``:
 * symbolic inputs (``keras.Input``) recorded as a node of a functional model.
 """
 import inspect
+import sys
 
 import numpy as np
 
 from .. import backend, constraints, initializers, regularizers
+from ..autograd.function import call_site
 from ..ops.core import cast
 from ..tensor import Tensor, Variable
 from .names import snake_case, unique_name
@@ -265,7 +267,8 @@ class Layer:
         _context.training = training
         _context.depth += 1
         try:
-            outputs = self.call(inputs, *args, **kwargs)
+            with call_site(sys._getframe()):   # the user's line, for the nodes recorded inside
+                outputs = self.call(inputs, *args, **kwargs)
         finally:
             _context.training = outer
             _context.depth -= 1
