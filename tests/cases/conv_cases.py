@@ -258,7 +258,7 @@ CASES = [
          second=True),
     # relu inside the op (Conv2D(..., activation="relu")); outputs a finite-difference step
     # from 0 are improbable with continuous random values
-    Case("conv_relu", _conv_relu_fn, _conv_relu_ref, _draw_conv_bias, ("Conv",), ops=("conv",),
+    Case("conv_relu", _conv_relu_fn, _conv_relu_ref, _draw_conv_bias, ("ConvRelu",), ops=("conv",),
          second=True),
     Case("conv_channels_first", _channels_first_fn, _conv_ref, _draw_conv, ("Conv",),
          ops=("conv",)),
