@@ -74,7 +74,7 @@ CASES = [
          second=True),
     Case("matmul_operator", lambda a, b: a @ b, lambda a, b: a @ b, _matmul_draw, ("MatMul",),
          ops=()),
-    Case("dot", lambda a, b: ops.dot(a, b), np.dot, _dot_draw, ("MatMul", "Einsum", "Multiply"),
+    Case("dot", lambda a, b: ops.dot(a, b), np.dot, _dot_draw, ("Einsum", "Multiply"),
          second=True),
     _einsum_case("einsum", "ab,bc->ac", "ab", "bc", second=True),
     _einsum_case("einsum_dense_3d", "abc,cd->abd", "abc", "cd"),

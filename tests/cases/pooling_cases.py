@@ -15,6 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from minikeras import GradientTape, ops
+from minikeras.ops.pooling import MaxPool, MaxPoolGather
 
 from . import Case, distinct
 
@@ -123,6 +124,37 @@ def _vjp_draw(d):
     return [x, np.random.default_rng(seed).uniform(-1, 1, size=y_shape), spec]
 
 
+def _gather_ref(x, h, spec):
+    """h read at each window's maximum of x (the cells the max pooling of x chose)."""
+    _, same, pool, strides = _decode(spec)
+    z = None
+    for out_shape, position, cells in _windows(x.shape[1:-1], pool, strides, same):
+        if z is None:
+            z = np.zeros((x.shape[0],) + out_shape + (x.shape[-1],))
+        for n in range(x.shape[0]):
+            for c in range(x.shape[-1]):
+                best = max(cells, key=lambda cell: x[(n,) + cell + (c,)])
+                z[(n,) + position + (c,)] = h[(n,) + best + (c,)]
+    return z
+
+
+def _gather_fn(x, h, spec):
+    """MaxPoolGather on its own: the argmax comes from a max pooling of x (not recorded), the
+    values gathered are h's, so the gradient check reaches the gather's backward."""
+    _, same, pool, strides = _decode(spec)
+    padding = "same" if same else "valid"
+    pooling = MaxPool(pool, strides, padding)
+    pooling.forward(x.data)
+    return MaxPoolGather(pooling.argmax, pool, strides, padding)(h)
+
+
+def _gather_draw(d):
+    spec, shape = _draw_spec(d)
+    x = distinct(d, shape, -4.0, 4.0, spacing=0.05)
+    seed = d(st.integers(0, 2**32 - 1))
+    return [x, np.random.default_rng(seed).uniform(-1, 1, size=shape), spec]
+
+
 def _pool_fn(op, data_format=None):
     def fn(x, spec):
         return op(x, data_format=data_format, **_call_args(spec))
@@ -152,8 +184,11 @@ CASES = [
          _first_to_last(_pool_ref("average")), _pool_draw(channels_first=True),
          ("AveragePool",), ops=()),
     Case("max_pool_vjp", _vjp_fn(ops.max_pool), _vjp_ref("max"), _vjp_draw,
-         ("MaxPool", "MaxPoolScatter", "MaxPoolGather"), ops=(), second=True,
-         notes="the scatter to the window maxima and its transpose, the gather"),
+         ("MaxPool", "MaxPoolScatter"), ops=(), second=True,
+         notes="the scatter to the window maxima (linear in g, so its second derivative "
+               "never reaches the gather's backward: max_pool_gather covers that)"),
+    Case("max_pool_gather", _gather_fn, _gather_ref, _gather_draw, ("MaxPoolGather",),
+         ops=(), notes="the gather alone: its backward is the scatter"),
     Case("average_pool_vjp", _vjp_fn(ops.average_pool), _vjp_ref("average"), _vjp_draw,
          ("AveragePool", "AveragePoolTranspose"), ops=(), second=True),
 ]
