@@ -7,7 +7,7 @@ import minikeras as keras
 from minikeras import Function, debug, layers, ops
 
 
-class SquareWithAWrongRule(Function):
+class StudentSquareWrongRule(Function):
     """y = x².   dy/dx = 2x (the backward below forgets the 2)."""
 
     def forward(self, x):
@@ -17,7 +17,7 @@ class SquareWithAWrongRule(Function):
         return g * self.inputs[0]
 
 
-class Square(Function):
+class StudentSquare(Function):
     """y = x².   dy/dx = 2x."""
 
     def forward(self, x):
@@ -36,7 +36,7 @@ class StudentLayer(layers.Layer):
         return self.op()(x)
 
 
-@pytest.mark.parametrize("op, wrong", [(SquareWithAWrongRule, True), (Square, False)])
+@pytest.mark.parametrize("op, wrong", [(StudentSquareWrongRule, True), (StudentSquare, False)])
 def test_exactly_the_planted_wrong_rule_is_flagged(op, wrong):
     model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="tanh"),
                               StudentLayer(op), layers.Dense(2)])

@@ -16,7 +16,6 @@ from minikeras.utils import check_gradients, check_layer_gradients
 KINDS = ["simple_rnn", "lstm", "gru"]
 LAYER = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 CELL = {"simple_rnn": layers.SimpleRNNCell, "lstm": layers.LSTMCell, "gru": layers.GRUCell}
-HAS_FUSED = {"lstm": hasattr(ops, "lstm_sequence"), "gru": hasattr(ops, "gru_sequence")}
 
 
 def rand(shape, seed=0, scale=1.0):
@@ -313,7 +312,6 @@ def test_mask_from_keras_mask_and_compute_mask():
     assert both.compute_mask(t, Tensor(mask))[1:] == [None, None]
 
 
-@pytest.mark.skipif(not hasattr(layers, "Embedding"), reason="layers.Embedding not there yet")
 def test_mask_propagation_through_sequential_and_functional_models():
     ids = np.array([[3, 1, 0, 0], [2, 2, 4, 0], [1, 0, 0, 0]])
     emb = layers.Embedding(5, 3, mask_zero=True)
@@ -576,7 +574,6 @@ fused_cases = dict(setup=rnn_setup(), go_backwards=st.booleans(), masked=st.bool
                    return_sequences=st.booleans(), zero_output=st.booleans())
 
 
-@pytest.mark.skipif(not HAS_FUSED["lstm"], reason="ops.lstm_sequence not there yet")
 @settings(max_examples=10)
 @given(**fused_cases)
 def test_fused_lstm_matches_cell_loop(setup, go_backwards, masked, with_state, reset_after,
@@ -585,7 +582,6 @@ def test_fused_lstm_matches_cell_loop(setup, go_backwards, masked, with_state, r
                    return_sequences, zero_output)
 
 
-@pytest.mark.skipif(not HAS_FUSED["gru"], reason="ops.gru_sequence not there yet")
 @settings(max_examples=10)
 @given(**fused_cases)
 def test_fused_gru_matches_cell_loop(setup, go_backwards, masked, with_state, reset_after,
@@ -594,7 +590,6 @@ def test_fused_gru_matches_cell_loop(setup, go_backwards, masked, with_state, re
                    return_sequences, zero_output)
 
 
-@pytest.mark.skipif(not HAS_FUSED["lstm"], reason="ops.lstm_sequence not there yet")
 def test_fused_path_is_taken_when_keras_would_take_cudnn(monkeypatch):
     calls = []
     real = ops.lstm_sequence
@@ -615,8 +610,6 @@ def test_fused_path_is_taken_when_keras_would_take_cudnn(monkeypatch):
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_fused_path_with_input_dropout_uses_the_cell_loop_mask(kind):
-    if not HAS_FUSED[kind]:
-        pytest.skip(f"ops.{kind}_sequence not there yet")
     # Keras keeps cuDNN with input dropout (one mask, applied to every step): the same seed
     # draws the same mask on both paths, so training outputs agree.
     fused, loop = (LAYER[kind](3, dropout=0.4, seed=7, use_cudnn=c, return_sequences=True)

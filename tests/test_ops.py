@@ -74,6 +74,16 @@ def test_forward_matches_numpy(case, data):
         np.testing.assert_allclose(got, expected, rtol=case.rtol, atol=case.atol)
 
 
+# The fused recurrent ops write their backward through time on arrays only: their
+# ``backward`` says so and points to use_cudnn=False (tests/test_recurrent_ops.py checks the
+# message), so they have no readable formula to compare with.
+ARRAYS_ONLY = {"LstmSequence", "GruSequence"}
+
+
+def _has_readable_backward(case):
+    return not ARRAYS_ONLY & set(case.covers)
+
+
 @pytest.mark.parametrize("case", GRAD_CASES, ids=_ids(GRAD_CASES))
 @given(data=st.data())
 def test_gradient_matches_finite_differences(case, data):
@@ -81,7 +91,8 @@ def test_gradient_matches_finite_differences(case, data):
     with counting() as counts:
         report = check_gradients(case.fn, *arrays, tolerance=case.tolerance, eps=case.eps)
     assert report.ok, str(report)
-    if counts.ran("backward_arrays"):   # a twin answered: check the readable formula too
+    if counts.ran("backward_arrays") and _has_readable_backward(case):
+        # a twin answered: check the readable formula too
         with readable_backward():
             report = check_gradients(case.fn, *arrays, tolerance=case.tolerance, eps=case.eps)
         assert report.ok, "inside readable_backward():\n" + str(report)
@@ -136,8 +147,10 @@ def _executed(case):
             case.fn(*_tensors(arrays))
             if case.grad:
                 check_gradients(case.fn, *arrays, tolerance=case.tolerance, eps=case.eps)
-                with readable_backward():
-                    check_gradients(case.fn, *arrays, tolerance=case.tolerance, eps=case.eps)
+                if _has_readable_backward(case):
+                    with readable_backward():
+                        check_gradients(case.fn, *arrays, tolerance=case.tolerance,
+                                        eps=case.eps)
             if case.second:
                 check_gradients(case.fn, *arrays, order=2, tolerance=max(case.tolerance, 1e-4))
         run()
@@ -185,7 +198,8 @@ def test_every_differentiable_function_has_a_gradient_case():
 
 
 TWINS = sorted(name for name, cls in REGISTRY.items()
-               if cls.__module__.startswith("minikeras.") and callable(cls.backward_arrays))
+               if cls.__module__.startswith("minikeras.") and callable(cls.backward_arrays)
+               and name not in ARRAYS_ONLY)
 
 
 @pytest.mark.parametrize("name", TWINS)
@@ -208,7 +222,8 @@ def _walk_gradients(case, arrays, seed=0):
     return [g.numpy() for g in tape.gradient(scalar, sources, unconnected_gradients="zero")]
 
 
-TWIN_CASES = [c for c in GRAD_CASES if any(n in TWINS for n in c.covers)]
+TWIN_CASES = [c for c in GRAD_CASES if any(n in TWINS for n in c.covers)
+              and _has_readable_backward(c)]
 
 
 @pytest.mark.parametrize("case", TWIN_CASES, ids=_ids(TWIN_CASES))
