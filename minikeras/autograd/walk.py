@@ -170,8 +170,10 @@ def visit(node, grads, keep, twins):
             return None
     if node.inputs is None:
         raise _freed_error(node)
-    for observer in state.observers:
-        observer.backward_starts(node)
+    observers = state.observers
+    if observers:
+        for observer in observers:
+            observer.backward_starts(node)
     twin = node.backward_arrays if twins else None
     if twin is None:        # the readable rule, written with ops
         in_grads = node.backward(*out_grads)
@@ -179,8 +181,9 @@ def visit(node, grads, keep, twins):
             in_grads = (in_grads,)
     else:                   # the same rule on arrays: nothing records this pass
         in_grads = _arrays_twin(twin, out_grads)
-    for observer in state.observers:
-        observer.backward(node, out_grads, in_grads)
+    if observers:
+        for observer in observers:
+            observer.backward(node, out_grads, in_grads)
     before = None
     for k, (t, g, need) in enumerate(zip(node.inputs, in_grads, node.needs_grad)):
         if need and g is not None:
