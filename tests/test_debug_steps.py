@@ -110,3 +110,18 @@ def test_bad_targets_say_what_to_do():
     steps = debug.backward_steps(ops.sum(a * 2.0))
     with pytest.raises(RuntimeError, match="not finished"):
         steps.gradient(a)
+
+
+def test_nodes_know_the_path_of_the_layer_call_that_made_them():
+    inner = keras.Sequential([keras.Input((3,)), layers.Dense(2, activation="tanh", name="hidden")],
+                             name="block")
+    model = keras.Sequential([keras.Input((3,)), inner, layers.Dense(1, name="head")], name="net")
+    with keras.GradientTape() as tape:
+        loss = ops.sum(model(rand((2, 3))))
+    layer_of = [(n.name, n.layer) for n in tape.nodes]
+    assert layer_of == [("MatMul", "net/block/hidden"), ("Add", "net/block/hidden"),
+                        ("Tanh", "net/block/hidden"), ("MatMul", "net/head"),
+                        ("Add", "net/head"), ("Sum", None)]
+    cards = {c.op + str(c.node.seq): str(c) for c in debug.backward_steps(loss)}
+    tanh = next(text for key, text in cards.items() if key.startswith("Tanh"))
+    assert " in net/block/hidden at test_debug_steps.py:" in tanh.splitlines()[0]

@@ -103,14 +103,17 @@ def user_frame(f):
 
 
 @contextlib.contextmanager
-def call_site(frame):
+def call_site(frame, name):
     """Remember, for the time of the block, the user code that called ``frame`` (a layer's
     ``__call__``), so that the ops recorded inside find their source line without climbing
-    past it again. Only when source lines are recorded."""
+    past it again, and the path of the layer call (``sequential/dense_1``), which each node
+    recorded inside keeps as ``node.layer``. Only when source lines are recorded."""
     if not state.record_source:
         yield
         return
-    state.call_sites.append((frame, user_frame(frame.f_back)))
+    sites = state.call_sites
+    path = f"{sites[-1][2]}/{name}" if sites else name
+    sites.append((frame, user_frame(frame.f_back), path))
     try:
         yield
     finally:
@@ -156,6 +159,7 @@ class Function:
     needs_grad = ()
     seq = -1
     where = None
+    layer = None              # the path of the layer call that recorded it, if any
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -213,6 +217,8 @@ class Function:
         self.seq = next(_sequence)
         if state.record_source:
             self.where = _caller()
+            if state.call_sites:
+                self.layer = state.call_sites[-1][2]
         if self.n_outputs == 1:
             if result.data.dtype.kind in "fc":
                 result.requires_grad = True

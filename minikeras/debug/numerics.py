@@ -152,7 +152,8 @@ class _Checker:
                 f"check_numerics: the forward of {node.op_name()} was finite; its backward made "
                 f"{_kind(value)} at {list(index)} in the gradient of {tensor_name(x)} because "
                 f"{_describe_inputs(node.inputs, index, x.shape)} there.\n"
-                f"  op:   {node.name} #{node.seq}\n  at:   {where or '?'}\n"
+                f"  op:   {node.name} #{node.seq}{' in ' + node.layer if node.layer else ''}\n"
+                f"  at:   {where or '?'}\n"
                 f"  rule: {rule_of(node)}")
 
 

@@ -96,7 +96,8 @@ class BackwardStep:
 
     def _lines(self):
         where = f" at {self.location}" if self.location != "?" else ""
-        lines = [f"step {self.index} of {self.total}: {self.op} #{self.node.seq}{where}"]
+        layer = f" in {self.node.layer}" if self.node.layer else ""
+        lines = [f"step {self.index} of {self.total}: {self.op} #{self.node.seq}{layer}{where}"]
         if self.source:
             lines.append(f"  called by:  {self.source}")
         lines.append("  inputs:     " + ", ".join(f"{n} {s} {d}" for n, s, d in self.inputs))

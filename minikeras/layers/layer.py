@@ -267,7 +267,7 @@ class Layer:
         _context.training = training
         _context.depth += 1
         try:
-            with call_site(sys._getframe()):   # the user's line, for the nodes recorded inside
+            with call_site(sys._getframe(), self.name):   # the user's line and the layer's path
                 outputs = self.call(inputs, *args, **kwargs)
         finally:
             _context.training = outer
