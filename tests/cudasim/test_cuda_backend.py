@@ -23,6 +23,16 @@ def test_relu_kernel_matches_cpu_twin(shape):
     np.testing.assert_array_equal(backend.kernels.relu(x), cpu_kernels.relu(x))
 
 
+@pytest.mark.parametrize("shape", [(1,), (7,), (3, 5), (2, 1, 4)])
+def test_relu_grad_kernel_matches_cpu_twin(shape):
+    rng = np.random.default_rng(2)
+    g = rng.standard_normal(shape).astype(np.float32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[0] = 0.0      # the mask cuts at 0 itself
+    np.testing.assert_array_equal(backend.kernels.relu_grad(g, x), cpu_kernels.relu_grad(g, x))
+    np.testing.assert_array_equal(cpu_kernels.relu_grad(g, x), g * (x > 0))
+
+
 @pytest.mark.parametrize("shape,axis", [((3, 5), -1), ((4, 3), 0), ((2, 3, 4), 1), ((1, 6), -1),
                                         ((2, 3, 4), (0, 2)), ((2, 3, 4), (1, 2))])
 def test_softmax_kernel_matches_cpu_twin(shape, axis):

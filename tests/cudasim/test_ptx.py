@@ -24,6 +24,7 @@ def _compile(pyfunc, sig):
 
 @pytest.mark.parametrize("module,name,sig", [
     ("activations", "_relu_kernel", "void(float32[::1], float32[::1])"),
+    ("activations", "_relu_grad_kernel", "void(float32[::1], float32[::1], float32[::1])"),
     ("activations", "_softmax_rows_kernel", "void(float32[:, ::1], float32[:, ::1])"),
     ("updates", "_sgd_kernel", "void(float32[::1], float32[::1], float32)"),
     ("updates", "_sgd_momentum_kernel",
