@@ -8,16 +8,14 @@ that backpropagation walks.
 A :class:`Variable` is a Tensor that a model trains: it has a name, a ``trainable`` flag and
 can be changed in place with ``assign``, ``assign_add`` and ``assign_sub``.
 
-The Python operators (``+``, ``*``, ``@``, ``[...]``, ``<`` ...) call the ops of
-:mod:`minikeras.ops`; ``_ops`` below is that module, filled in when ``minikeras.ops`` is
-imported (the ops are written on top of this file, so it cannot import them itself).
+The Python operators (``+``, ``*``, ``@``, ``[...]``, ``<`` ...) are the ops of
+:mod:`minikeras.ops` themselves: minikeras/ops/operators.py binds them to this class in one
+table (the ops are written on top of this file, so it cannot import them). ``backward()`` is
+the walk of the tape, bound by minikeras/autograd/__init__.py the same way.
 """
 import numpy as np
 
 from . import backend
-
-_ops = None  # the module minikeras.ops, set by minikeras/ops/__init__.py
-backward_function = None  # minikeras.autograd.backward, set by minikeras/autograd/__init__.py
 
 
 def _default_dtype(data):
@@ -129,33 +127,15 @@ class Tensor:
         a = self.numpy()
         return a if dtype is None else a.astype(dtype, copy=False)
 
-    def astype(self, dtype):
-        """A copy cast to ``dtype`` (differentiable between float types)."""
-        return _ops.cast(self, dtype)
-
-    @property
-    def T(self):
-        """The transpose (all axes reversed)."""
-        return _ops.transpose(self)
+    # astype(dtype) and the property T (the transpose): bound by minikeras/ops/operators.py
 
     def detach(self):
         """The same values as a new leaf tensor that no gradient flows through."""
         return Tensor._wrap(self.data)
 
     # ----------------------------------------------------------------- gradients
-    def backward(self, gradient=None, retain_graph=False, create_graph=False):
-        """Backpropagate from this tensor and add the gradient to ``.grad`` of every leaf
-        tensor with ``requires_grad=True`` that it depends on.
-
-        Gradients **accumulate**: ``t.grad`` becomes ``t.grad + dself/dt``, so call
-        ``zero_grad()`` (or set ``t.grad = None``) between steps, as in PyTorch.
-
-        ``gradient`` is dL/dself; it may be left out only when this tensor has a single
-        element (a scalar loss), where it is 1. The graph is freed after the walk unless
-        ``retain_graph=True``; ``create_graph=True`` records the backward pass too, so that
-        the gradients can be differentiated again (it implies ``retain_graph``).
-        """
-        backward_function(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+    # t.backward(gradient=None, retain_graph=False, create_graph=False) is
+    # autograd.walk.backward(t, ...), bound by minikeras/autograd/__init__.py.
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""
@@ -206,71 +186,10 @@ class Tensor:
 
     __hash__ = object.__hash__  # identity, as for Keras variables; == is elementwise
 
-    def __getitem__(self, key):
-        return _ops.getitem(self, key)
-
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.subtract(self, other)
-
-    def __rsub__(self, other):
-        return _ops.subtract(other, self)
-
-    def __mul__(self, other):
-        return _ops.multiply(self, other)
-
-    def __rmul__(self, other):
-        return _ops.multiply(other, self)
-
-    def __truediv__(self, other):
-        return _ops.divide(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.divide(other, self)
-
-    def __pow__(self, other):
-        return _ops.power(self, other)
-
-    def __rpow__(self, other):
-        return _ops.power(other, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.negative(self)
-
+    # + - * / ** @ (and their reflected forms), -t, abs(t), == != < <= > >=, t[key]:
+    # each is the op of the same name, bound by minikeras/ops/operators.py.
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __eq__(self, other):
-        return _ops.equal(self, other)
-
-    def __ne__(self, other):
-        return _ops.not_equal(self, other)
-
-    def __lt__(self, other):
-        return _ops.less(self, other)
-
-    def __le__(self, other):
-        return _ops.less_equal(self, other)
-
-    def __gt__(self, other):
-        return _ops.greater(self, other)
-
-    def __ge__(self, other):
-        return _ops.greater_equal(self, other)
 
     # ----------------------------------------------------------------- display
     def _made_by(self):

@@ -26,11 +26,12 @@ like any forward computation, and the gradients can be differentiated again.
 The code, in reading order: ``function.py`` (recording), ``walk.py`` (the backward walk and
 ``Tensor.backward``), ``tape.py`` (``GradientTape``).
 """
-from .. import tensor as _tensor_module
+from ..tensor import Tensor
 from .function import (REGISTRY, Function, OpError, enable_grad, is_grad_enabled,  # noqa: F401
                        no_grad, readable_backward, state)
 from .tape import GradientTape  # noqa: F401
 from .walk import backward, backward_walk, walk_steps  # noqa: F401
 
-# Tensor.backward() calls backward() (tensor.py cannot import this package: it imports it).
-_tensor_module.backward_function = backward
+# t.backward(...) is backward(t, ...) of walk.py (tensor.py cannot import this package: it is
+# written on top of tensor.py).
+Tensor.backward = backward

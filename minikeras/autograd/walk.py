@@ -214,7 +214,17 @@ def _leaf_hooks(grads):
 
 
 def backward(tensor, gradient=None, retain_graph=False, create_graph=False):
-    """``tensor.backward()``: accumulate d(tensor)/d(leaf) into ``leaf.grad``."""
+    """``tensor.backward()``: add d(tensor)/d(leaf) to ``.grad`` of every leaf tensor with
+    ``requires_grad=True`` that ``tensor`` depends on (bound as ``Tensor.backward``).
+
+    Gradients **accumulate**: ``t.grad`` becomes ``t.grad + dtensor/dt``, so call
+    ``zero_grad()`` (or set ``t.grad = None``) between steps, as in PyTorch.
+
+    ``gradient`` is dL/dtensor; it may be left out only when the tensor has a single element
+    (a scalar loss), where it is 1. The graph is freed after the walk unless
+    ``retain_graph=True``; ``create_graph=True`` records the backward pass too, so that the
+    gradients can be differentiated again (it implies ``retain_graph``).
+    """
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward() was called on a tensor that does not require gradients: no input of "

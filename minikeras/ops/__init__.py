@@ -12,7 +12,6 @@ einsum), ``nn`` (activations, softmax), ``creation`` (zeros, arange, ...), ``con
 (convolutions), ``pooling`` (max and average pooling), ``normalization`` (moments, batch
 normalization), ``recurrent`` (fused LSTM and GRU sequences).
 """
-from .. import tensor as _tensor
 from . import compare, core, creation, linalg, math, nn, normalization, pooling, recurrent, reduction
 from . import conv as _conv_ops
 from . import shape as _shape_ops
@@ -24,6 +23,7 @@ from .linalg import *  # noqa: F401,F403
 from .math import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
+from .operators import bind_tensor_operators
 from .pooling import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
@@ -33,7 +33,5 @@ __all__ = sorted(set().union(*(m.__all__ for m in (compare, _conv_ops, core, cre
                                                    normalization, pooling, recurrent, reduction,
                                                    _shape_ops))))
 
-# Tensor's operators (+, *, @, [...]) call these functions.
-import sys as _sys  # noqa: E402
-
-_tensor._ops = _sys.modules[__name__]
+# Tensor's operators (+, *, @, [...], .T, astype) become the ops above: see operators.py.
+bind_tensor_operators()
