@@ -61,7 +61,7 @@ else:
     mode = "cuda"
     array_types = (_cupy.ndarray,)
 
-from ..kernels import cuda as kernels  # noqa: E402,F401  (only after the mode is fixed)
+from ..kernels import cuda as kernels  # noqa: E402,F401  (the table; after the mode)
 
 
 def asarray(data, dtype=None):

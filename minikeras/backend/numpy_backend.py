@@ -1,7 +1,7 @@
 """The default backend: NumPy arrays on the CPU."""
 import numpy
 
-from ..kernels import cpu as kernels  # noqa: F401
+from ..kernels import cpu as kernels  # noqa: F401  (the table: kernels/cpu/__init__.py)
 from . import host_memory  # noqa: F401  (freed arrays stay in the process: no page faults)
 
 xp = numpy

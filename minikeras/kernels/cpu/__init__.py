@@ -1,15 +1,35 @@
-"""CPU kernels: vectorised NumPy, and Numba loops where one pass beats NumPy's several
-(``updates``, ``crossentropy``, the ReLU mask, max pooling). Each function has a CUDA twin in
-``kernels/cuda`` with the same name and signature, so an op calls
-``backend.kernels.<name>`` and runs on either device.
-"""
-from . import conv, crossentropy, pooling, recurrent, updates
-from .activations import log_softmax, relu, relu_grad, softmax
-from .conv import *  # noqa: F401,F403
-from .crossentropy import *  # noqa: F401,F403
-from .pooling import *  # noqa: F401,F403
-from .recurrent import *  # noqa: F401,F403
-from .updates import *  # noqa: F401,F403
+"""The CPU kernel table: vectorised NumPy, and Numba loops where one pass beats NumPy's
+several (``updates``, ``crossentropy``, the ReLU mask, max pooling).
 
-__all__ = (["relu", "relu_grad", "softmax", "log_softmax"] + conv.__all__ + crossentropy.__all__
-           + pooling.__all__ + recurrent.__all__ + updates.__all__)
+Every name below has an entry of the same name and signature in the CUDA table
+(``kernels/cuda/__init__.py``), so an op calls ``backend.kernels.<name>`` and runs on either
+device. ``adam_update`` is the one entry only the CUDA table has: on the CPU Adam runs its
+formula in NumPy (``optim/rules.py``).
+"""
+from .activations import log_softmax, relu, relu_grad, softmax
+from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
+                   conv_kernel_grad, conv_output_size, im2col)
+from .crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
+from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
+                      max_pool_forward, max_pool_gather)
+from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
+                        lstm_sequence_forward, release_sequence_buffers)
+from .updates import sgd_update
+
+__all__ = [
+    # activations
+    "relu", "relu_grad", "softmax", "log_softmax",
+    # convolution (im2col, col2im and a matrix product)
+    "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
+    "conv_input_grad_by_offset", "conv_kernel_grad",
+    # the fused softmax + cross-entropy of integer labels
+    "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
+    # pooling
+    "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
+    "average_pool_backward",
+    # the fused LSTM and GRU sequences
+    "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
+    "gru_sequence_backward", "release_sequence_buffers",
+    # optimizer updates in place
+    "sgd_update",
+]

@@ -1,24 +1,37 @@
-"""CUDA kernels (Numba ``cuda.jit``), each beside its launcher.
+"""The CUDA kernel table: the names of the CPU table (``kernels/cpu/__init__.py``), each
+bound either to a CUDA kernel of this package or to the CPU's array code reused on the device.
 
-A launcher has the signature of its CPU twin in ``kernels/cpu``: it takes arrays of the
+A CUDA entry is a launcher with the signature of its CPU twin: it takes arrays of the
 backend's device (CuPy arrays on a GPU, NumPy arrays in Numba's simulator), allocates the
-output, picks the grid and block and launches. Import this package only once the backend has
-decided the mode (``NUMBA_ENABLE_CUDASIM`` must be set before Numba is imported).
+output, picks the grid and block and launches a Numba ``cuda.jit`` kernel. An array-code
+entry is the CPU module's function itself: it is written for NumPy and CuPy arrays alike
+(``kernels/arrays.py``), so on a GPU it runs as CuPy calls (cuBLAS for the matrix products).
+Import this package only once the backend has decided the mode (``NUMBA_ENABLE_CUDASIM``
+must be set before Numba is imported).
 """
-from ..cpu import conv as _conv
-from ..cpu import crossentropy as _crossentropy
-from ..cpu import pooling as _pooling
-from ..cpu import recurrent as _recurrent
-from ..cpu.activations import log_softmax  # array code: CuPy calls on a GPU
+# Our CUDA kernels (Numba cuda.jit), one launcher each:
 from .activations import relu, relu_grad, softmax
 from .updates import adam_update, sgd_update
 
-__all__ = ["relu", "relu_grad", "softmax", "log_softmax", "sgd_update", "adam_update"]
+# The CPU's array code, reused on the device (no hand-written CUDA version):
+from ..cpu.activations import log_softmax
+from ..cpu.conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
+                        conv_kernel_grad, conv_output_size, im2col)
+from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
+from ..cpu.pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
+                           max_pool_forward, max_pool_gather)
+from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
+                             lstm_sequence_forward, release_sequence_buffers)
 
-# The convolution, cross-entropy, pooling and fused recurrent kernels have no hand-written CUDA version yet:
-# the table holds their array code, written once for NumPy and CuPy arrays
-# (kernels/arrays.py), so on a GPU they run as CuPy calls (cuBLAS for the matrix products).
-for _module in (_conv, _crossentropy, _pooling, _recurrent):
-    for _name in _module.__all__:
-        globals()[_name] = getattr(_module, _name)
-        __all__.append(_name)
+CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update"]
+ARRAY_CODE = [
+    "log_softmax",
+    "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
+    "conv_input_grad_by_offset", "conv_kernel_grad",
+    "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
+    "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
+    "average_pool_backward",
+    "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
+    "gru_sequence_backward", "release_sequence_buffers",
+]
+__all__ = CUDA_KERNELS + ARRAY_CODE
