@@ -107,6 +107,19 @@ def test_second_derivative_matches_finite_differences(case, data):
 
 
 F32_CASES = [c for c in CASES if c.keeps_float32]
+# Cases whose output is never a float, whatever the float inputs: the dtype they give instead.
+NOT_FLOAT_OUT = {
+    # comparisons and logical reductions give booleans (NumPy's and Keras's rule)
+    **{name: "bool" for name in ("equal", "not_equal", "less", "less_equal", "greater",
+                                 "greater_equal", "any", "all")},
+    # positions and ranges of integers are int32, as in Keras
+    **{name: "int32" for name in ("argmax", "argmin", "where_indices", "nonzero", "arange",
+                                  "arange_stop_only")},
+}
+
+
+def test_not_float_out_names_cases():
+    assert set(NOT_FLOAT_OUT) <= {c.name for c in F32_CASES}
 
 
 @pytest.mark.parametrize("case", F32_CASES, ids=_ids(F32_CASES))
@@ -115,8 +128,10 @@ def test_float32_in_float32_out(case, data):
     arrays = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
               for a in case.draw(data.draw)]
     got = case.fn(*_tensors(arrays))
-    if isinstance(got, Tensor) and got.dtype.kind == "f":
-        assert got.dtype == np.float32, f"{case.name} turned float32 inputs into {got.dtype}"
+    assert isinstance(got, Tensor), f"{case.name} returned {type(got).__name__}, not a Tensor"
+    expected = NOT_FLOAT_OUT.get(case.name, "float32")
+    assert got.dtype == np.dtype(expected), (f"{case.name} turned float32 inputs into "
+                                             f"{got.dtype}, expected {expected}")
 
 
 def test_public_namespace():
