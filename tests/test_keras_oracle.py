@@ -260,6 +260,91 @@ def test_recurrent_layers_with_a_padding_mask_match_keras(name):
     compare(model, _ids(3, 6), rtol=1e-4, atol=1e-5, check_paths=False)
 
 
+# --------------------------------------------------------------------------- the other layers
+# name -> (make, data, training, keyword arguments of the call). The noise layers are compared
+# at inference, where they pass the input through: in training each library draws its own
+# random numbers.
+_Q, _V = _floats(2, 3, 4), _floats(2, 5, 4)
+LAYERS = {
+    "activation": (lambda L: L.layers.Activation("softplus"), lambda: _floats(2, 3), False, {}),
+    "elu": (lambda L: L.layers.ELU(alpha=0.7), lambda: _floats(2, 3), False, {}),
+    "leaky_relu": (lambda L: L.layers.LeakyReLU(negative_slope=0.2), lambda: _floats(2, 3),
+                   False, {}),
+    "relu_options": (lambda L: L.layers.ReLU(max_value=0.8, negative_slope=0.1, threshold=0.2),
+                     lambda: _floats(2, 5), False, {}),
+    "softmax": (lambda L: L.layers.Softmax(axis=1), lambda: _floats(2, 3, 4), False, {}),
+    "identity": (lambda L: L.layers.Identity(), lambda: _floats(2, 3), False, {}),
+    "lambda": (lambda L: L.layers.Lambda(lambda t: t * 2.0 + 1.0), lambda: _floats(2, 3),
+               False, {}),
+    "einsum_dense": (lambda L: L.layers.EinsumDense("abc,cd->abd", output_shape=(3, 2),
+                                                    bias_axes="d"),
+                     lambda: _floats(2, 3, 4), False, {}),
+    "flatten": (lambda L: L.layers.Flatten(), lambda: _floats(2, 3, 4), False, {}),
+    "reshape": (lambda L: L.layers.Reshape((2, -1)), lambda: _floats(2, 3, 4), False, {}),
+    "permute": (lambda L: L.layers.Permute((2, 1)), lambda: _floats(2, 3, 4), False, {}),
+    "repeat_vector": (lambda L: L.layers.RepeatVector(3), lambda: _floats(2, 4), False, {}),
+    "rescaling": (lambda L: L.layers.Rescaling(2.0, offset=-1.0), lambda: _floats(2, 3), False,
+                  {}),
+    "masking": (lambda L: L.layers.Masking(0.0), lambda: _floats(2, 4, 3) * (
+        np.arange(4) % 2 == 0)[None, :, None], False, {}),
+    "normalization": (lambda L: L.layers.Normalization(mean=[0.5, -1.0, 2.0],
+                                                       variance=[1.0, 4.0, 0.25]),
+                      lambda: _floats(2, 3), False, {}),
+    "dropout_at_inference": (lambda L: L.layers.Dropout(0.5), lambda: _floats(2, 3), False, {}),
+    "spatial_dropout1d_at_inference": (lambda L: L.layers.SpatialDropout1D(0.5),
+                                       lambda: _floats(2, 3, 4), False, {}),
+    "spatial_dropout2d_at_inference": (lambda L: L.layers.SpatialDropout2D(0.5),
+                                       lambda: _floats(2, 3, 3, 2), False, {}),
+    "gaussian_noise_at_inference": (lambda L: L.layers.GaussianNoise(0.5),
+                                    lambda: _floats(2, 3), False, {}),
+    "gaussian_dropout_at_inference": (lambda L: L.layers.GaussianDropout(0.5),
+                                      lambda: _floats(2, 3), False, {}),
+    "add": (lambda L: L.layers.Add(), lambda: [_floats(2, 3) for _ in range(3)], False, {}),
+    "subtract": (lambda L: L.layers.Subtract(), lambda: [_floats(2, 3), _floats(2, 3)], False,
+                 {}),
+    "multiply": (lambda L: L.layers.Multiply(), lambda: [_floats(2, 3), _floats(2, 3)], False,
+                 {}),
+    "average": (lambda L: L.layers.Average(), lambda: [_floats(2, 3), _floats(2, 3)], False, {}),
+    "maximum": (lambda L: L.layers.Maximum(), lambda: [_floats(2, 3), _floats(2, 3)], False, {}),
+    "minimum": (lambda L: L.layers.Minimum(), lambda: [_floats(2, 3), _floats(2, 3)], False, {}),
+    "concatenate": (lambda L: L.layers.Concatenate(axis=1),
+                    lambda: [_floats(2, 3, 4), _floats(2, 2, 4)], False, {}),
+    "dot": (lambda L: L.layers.Dot(axes=(2, 2), normalize=True),
+            lambda: [_floats(2, 3, 4), _floats(2, 5, 4)], False, {}),
+    "attention": (lambda L: L.layers.Attention(use_scale=True), lambda: [_Q, _V], False, {}),
+    "additive_attention": (lambda L: L.layers.AdditiveAttention(), lambda: [_Q, _V], False, {}),
+    "multi_head_attention": (lambda L: L.layers.MultiHeadAttention(2, 3), lambda: _Q, False,
+                             {"value": _V}),
+    "rnn_lstm_cell": (lambda L: L.layers.RNN(L.layers.LSTMCell(3)), _seq, False, {}),
+    "rnn_gru_cell": (lambda L: L.layers.RNN(L.layers.GRUCell(3), return_sequences=True), _seq,
+                     False, {}),
+    "rnn_stacked_cells": (lambda L: L.layers.RNN(L.layers.StackedRNNCells(
+        [L.layers.SimpleRNNCell(3), L.layers.GRUCell(2)])), _seq, False, {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_other_layers_match_keras(name):
+    make, data, training, kwargs = LAYERS[name]
+    compare(make, data(), kwargs, training=training, rtol=1e-4, atol=1e-5)
+
+
+def oracle_cases():
+    """Every case of the tables above as name -> (make, data, training, call keywords), for
+    tests/test_layer_registry.py."""
+    tables = (CORE, IMAGES, NORMS, SEQUENCES, LAYERS)
+    assert sum(map(len, tables)) == len(set().union(*tables)), "a case name is used twice"
+    cases = {}
+    for name, (make, data) in {**CORE, **IMAGES}.items():
+        cases[name] = (make, data, False, {})
+    for name, (make, data, training) in NORMS.items():
+        cases[name] = (make, data, training, {})
+    for name, (make, data, kwargs) in SEQUENCES.items():
+        cases[name] = (make, data, False, kwargs)
+    cases.update(LAYERS)
+    return cases
+
+
 # --------------------------------------------------------------------------- attention
 def test_multi_head_attention_matches_keras():
     q, v = _floats(2, 4, 5), _floats(2, 3, 6)
