@@ -45,7 +45,7 @@ from ..autograd import state
 from ..kernels.cpu.jit import jit as _numba_jit
 from ..optim.base import Optimizer
 
-__all__ = ["trace", "Trace", "Event"]
+__all__ = ["trace", "Trace", "Event", "Shapes"]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _clock = time.perf_counter_ns
@@ -300,9 +300,10 @@ class Trace:
 
     __repr__ = __str__
 
-    def table(self):
+    def table(self, limit=None):
         """Calls and time per op (forward and backward apart) and per kernel or array
-        function, largest total first, as text. ``share``: of the whole block's time."""
+        function, largest total first, as text; ``limit`` rows of each at most. ``share``:
+        of the whole block's time."""
         problem = self._problem()
         if problem:
             return problem
@@ -322,7 +323,7 @@ class Trace:
         lines = []
         for group, title in (("op", "op"), ("kernel", "kernel or array function")):
             lines.append(f"{title:<{width}}{head}")
-            rows = sorted(groups[group].items(), key=lambda item: -item[1][1])
+            rows = sorted(groups[group].items(), key=lambda item: -item[1][1])[:limit]
             for key, (calls, total) in rows:
                 lines.append(f"{key:<{width}}{calls:>7}{total / 1e6:>11.3f}"
                              f"{total / 1e6 / calls:>10.4f}{total / self.duration_ns:>8.1%}")
@@ -460,13 +461,20 @@ def _relative(filename):
     return filename[len(_PACKAGE):] if filename.startswith(_PACKAGE) else os.path.basename(filename)
 
 
+class Place(tuple):
+    """(file, line), written ``ops/nn.py:46`` (relative to minikeras/) when read."""
+
+    def __str__(self):
+        return f"{_relative(self[0])}:{self[1]}"
+
+
 def _where(frame):
-    return f"{_relative(frame.f_code.co_filename)}:{frame.f_lineno}"
+    return Place((frame.f_code.co_filename, frame.f_lineno))
 
 
 def _defined(fn):
     code = getattr(fn, "__code__", None)
-    return f"{_relative(code.co_filename)}:{code.co_firstlineno}" if code else "?"
+    return Place((code.co_filename, code.co_firstlineno)) if code else "?"
 
 
 def _kernel_name(fn):
@@ -488,15 +496,21 @@ def _arrays(args, kwargs):
     return found
 
 
+class Shapes(tuple):
+    """The (shape, dtype) of some arrays, kept as they are while recording and written
+    out only when read: ``(32, 64), (64, 128) float32`` (the dtype once when shared)."""
+
+    def __str__(self):
+        if not self:
+            return ""
+        dtypes = {str(dtype) for _, dtype in self}
+        if len(dtypes) == 1:
+            return ", ".join(str(tuple(shape)) for shape, _ in self) + " " + dtypes.pop()
+        return ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in self)
+
+
 def _shapes(arrays):
-    """``(32, 64), (64, 128) float32``: the shapes, and the dtype once when they share it."""
-    arrays = list(arrays)
-    if not arrays:
-        return ""
-    dtypes = {str(a.dtype) for a in arrays}
-    if len(dtypes) == 1:
-        return ", ".join(str(tuple(a.shape)) for a in arrays) + " " + dtypes.pop()
-    return ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in arrays)
+    return Shapes([(a.shape, a.dtype) for a in arrays])
 
 
 def _dims(d):
@@ -514,7 +528,8 @@ def _jsonable(value):
 def _label(event):
     a = event.args
     number = f" #{a['node']}" if "node" in a else ""
-    flow = " -> ".join(x for x in (a.get("inputs"), a.get("output")) if x)
+    ins, out = str(a.get("inputs", "")), str(a.get("output", ""))
+    flow = f"{ins} -> {out}".strip() if out else ins
     if event.kind == "layer":
         return f"{event.name}  (layer)"
     if event.kind == "walk":
@@ -522,7 +537,7 @@ def _label(event):
     if event.kind == "forward":
         return f"{event.name}{number}  {flow}  [{a.get('code', '?')}]"
     if event.kind == "backward":
-        grads = " -> ".join(x for x in (a.get("gradient in"), a.get("gradients out")) if x)
+        grads = " -> ".join(str(x) for x in (a.get("gradient in"), a.get("gradients out")) if x)
         return f"{event.name}{number} {a['rule']}  {grads}  [{a['code']}]"
     if event.kind == "optimizer":
         return f"{event.name}  ({a['gradients']} gradients)"

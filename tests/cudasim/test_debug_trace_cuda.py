@@ -30,7 +30,7 @@ def test_the_trace_names_each_cuda_kernel_with_its_grid_and_block():
                                           "kernels/cuda/updates.py:_adam_kernel"]
     for e in launches:
         assert e.args["grid"] == (blocks,) and e.args["block"] == (threads,)
-        assert e.args["inputs"].startswith(f"({n},)")
+        assert str(e.args["inputs"]).startswith(f"({n},)")
     relu, = [e for e in t.all_events() if e.kind == "forward" and e.name == "Relu"]
     launcher, = relu.children
     assert launcher.name == "kernels/cuda/activations.py:relu"
