@@ -364,3 +364,45 @@ def test_nothing_is_wrapped_outside_a_trace(mlp_trace):
     table = backend.kernels
     assert table.relu.__module__ == "minikeras.kernels.cpu.activations"
     assert type(backend.xp.matmul) is np.ufunc
+
+
+# ------------------------------------------------------------------ other models and tools
+def test_a_convolution_shows_the_kernels_it_calls_inside_each_other():
+    model = keras.Sequential([keras.Input((6, 6, 2)), layers.Conv2D(3, 3, activation="relu"),
+                              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(2)])
+    model.compile(optimizer="sgd",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(1).random((2, 6, 6, 2)).astype("float32")
+    y = np.array([0, 1])
+    with debug.trace() as t:
+        model.train_on_batch(x, y)
+    conv_layer, = [e for e in t.all_events() if e.name.endswith(model.layers[0].name)]
+    conv_op, = [e for e in conv_layer.children if e.kind == "forward"]
+    assert conv_op.name == "ConvRelu"          # the convolution and its relu, fused
+    forward_kernel, = [k for k in conv_op.children if k.kind == "kernel"]
+    assert forward_kernel.name == "kernels/cpu/conv.py:conv_forward"
+    im2col, = [k for k in forward_kernel.children if k.name == "kernels/cpu/conv.py:im2col"]
+    assert str(im2col.args["inputs"]) == "(2, 6, 6, 2) float32"
+    pool, = _events(t, "forward", "MaxPool")
+    assert [k.name for k in pool.children] == ["kernels/cpu/pooling.py:max_pool_forward"]
+    loop, = pool.children[0].children      # the Numba loop the kernel compiled and called
+    assert loop.name == "kernels/cpu/pooling.py:_max_pool_loop"
+    assert loop.args["compiled by"] == "numba"
+
+
+def test_a_trace_and_check_numerics_watch_the_same_block():
+    x = keras.Tensor(np.array([1.0, 4.0], np.float32), requires_grad=True)
+    with debug.check_numerics(), debug.trace() as t:
+        ops.sum(ops.sqrt(x)).backward()
+    assert [e.name for e in _events(t, "forward")][:2] == ["Sqrt", "Sum"]
+    assert [e.name for e in _events(t, "backward")] == ["Sum", "Sqrt"]
+    assert state.observers == []
+
+
+def test_stepping_through_the_walk_inside_a_trace():
+    w = keras.Variable(np.ones(3, np.float32))
+    with debug.trace() as t:
+        with GradientTape() as tape:
+            loss = ops.sum(ops.tanh(w))
+        steps = list(debug.backward_steps(loss))
+    assert [e.name for e in _events(t, "backward")] == [s.op for s in steps] == ["Sum", "Tanh"]
