@@ -39,3 +39,15 @@ try:
         ops.sum(ops.sqrt(a) * 3.0).backward()
 except debug.NumericsError as e:
     print(e)
+
+print("\n## trace\n")
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.train_on_batch(x, y)          # the first step builds the optimizer: trace the second
+with debug.trace() as t:
+    model.train_on_batch(x, y)
+lines = str(t).splitlines()
+walk = next(i for i, line in enumerate(lines) if "(the walk over the tape" in line)
+update = next(i for i, line in enumerate(lines) if "Adam.apply" in line)
+print("\n".join(lines[:21] + ["..."] + lines[walk:walk + 3] + ["..."]
+                + lines[update - 14:update + 3] + ["..."]), "\n")
+print(t.table(limit=6))

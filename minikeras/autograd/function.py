@@ -19,7 +19,8 @@ class _State:
     tapes = []                # the GradientTapes whose `with` block is open, innermost last
     call_sites = []           # (frame, where) of the layer calls in progress: see call_site
     observers = []            # told of every op call and backward step (see Function.__call__
-                              # and walk.visit): what the debug tools attach
+                              # and walk.visit), and, when they ask, of the start of each op
+                              # and layer call (see tell): what the debug tools attach
     record_source = True      # capture the caller's file and line for every node
     array_twins = True        # the walk may call a node's backward_arrays (see readable_backward)
 
@@ -114,10 +115,23 @@ def call_site(frame, name):
     sites = state.call_sites
     path = f"{sites[-1][2]}/{name}" if sites else name
     sites.append((frame, user_frame(frame.f_back), path))
+    if state.observers:
+        tell("layer_starts", path)
     try:
         yield
     finally:
         state.call_sites.pop()
+        if state.observers:
+            tell("layer_ends", path)
+
+
+def tell(hook, *args):
+    """Call the optional hook ``hook`` (``forward_starts``, ``layer_starts``, ...) of every
+    observer that has it."""
+    for observer in state.observers:
+        method = getattr(observer, hook, None)
+        if method is not None:
+            method(*args)
 
 
 # ------------------------------------------------------------------------------- Function
@@ -178,6 +192,8 @@ class Function:
                 inputs = _as_tensors(args, type(self).__name__)
                 break
         n = len(inputs)
+        if state.observers:
+            tell("forward_starts", self, inputs)
         try:
             if n == 1:
                 out = self.forward(inputs[0].data)

@@ -5,7 +5,7 @@ import operator
 
 from .. import backend
 from ..tensor import Tensor
-from .function import state
+from .function import state, tell
 
 # ------------------------------------------------------------------------------- the walk
 def _freed_error(node):
@@ -105,6 +105,8 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
     twins = state.array_twins and not create_graph
     previous = state.grad_enabled
     state.grad_enabled = create_graph
+    if state.observers:
+        tell("walk_starts")
     try:
         for node in order:
             visited = visit(node, grads, keep, twins)
@@ -117,6 +119,8 @@ def backward_walk(targets, seeds, keep=None, retain_graph=False, create_graph=Fa
         _leaf_hooks(grads)
     finally:
         state.grad_enabled = previous
+        if state.observers:
+            tell("walk_ends")
     return grads
 
 

@@ -7,7 +7,8 @@ where a NaN or an Inf first appeared, forward or backward (``numerics.py``);
 ``check_node_gradients(loss)`` checks each node's backward against finite differences of
 its own op, so one wrong rule stands out (``node_gradients.py``). ``print_tape(loss)`` and
 ``plot_tape(loss, to_file=...)`` show the graph, with values and gradients
-(``pictures.py``). The tools read the tape through the hooks the
+(``pictures.py``). ``with trace() as t:`` records each layer call, op, backward step and
+kernel that ran inside, with shapes and times (``trace.py``). The tools read the tape through the hooks the
 lower floors offer (``autograd.walk_steps``, ``autograd.state.observers``); nothing below imports them, and they cost
 nothing when not in use.
 """
@@ -15,7 +16,8 @@ from .node_gradients import NodeGradientReport, check_node_gradients  # noqa: F4
 from .numerics import NumericsError, check_numerics  # noqa: F401
 from .pictures import plot_tape, print_tape, tape_to_dot  # noqa: F401
 from .steps import BackwardStep, BackwardSteps, backward_steps, tensor_name  # noqa: F401
+from .trace import Trace, trace  # noqa: F401
 
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "check_numerics",
            "NumericsError", "check_node_gradients", "NodeGradientReport", "print_tape",
-           "tape_to_dot", "plot_tape"]
+           "tape_to_dot", "plot_tape", "trace", "Trace"]

@@ -42,7 +42,7 @@ class MatMul(Function):
     """
 
     def forward(self, x1, x2):
-        return x1 @ x2
+        return backend.xp.matmul(x1, x2)
 
     def backward(self, g):
         x1, x2 = self.inputs
@@ -68,8 +68,9 @@ class MatMul(Function):
             # rows, so that the sum over the batch happens inside a single BLAS product.
             a = a.reshape(-1, a.shape[-1])
             g = g.reshape(-1, g.shape[-1])
-        g1 = unbroadcast_array(g @ b.swapaxes(-1, -2), a).reshape(x1.shape) if n1 else None
-        g2 = unbroadcast_array(a.swapaxes(-1, -2) @ g, b).reshape(x2.shape) if n2 else None
+        product = backend.xp.matmul
+        g1 = unbroadcast_array(product(g, b.swapaxes(-1, -2)), a).reshape(x1.shape) if n1 else None
+        g2 = unbroadcast_array(product(a.swapaxes(-1, -2), g), b).reshape(x2.shape) if n2 else None
         return g1, g2
 
 
@@ -170,8 +171,8 @@ class Einsum(Function):
 
     def forward(self, *arrays):
         spec = ",".join(self.subs_in) + "->" + self.subs_out
-        if len(arrays) > 1 and backend.xp is np:
-            return np.einsum(spec, *arrays, optimize=True)  # lets NumPy use BLAS (tensordot)
+        if len(arrays) > 1 and backend.mode != "cuda":  # NumPy arrays
+            return backend.xp.einsum(spec, *arrays, optimize=True)  # lets NumPy use BLAS
         return backend.xp.einsum(spec, *arrays)
 
     def backward(self, g):
