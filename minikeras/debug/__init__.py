@@ -16,9 +16,10 @@ nothing when not in use.
 from .health import LayerHealth  # noqa: F401
 from .node_gradients import NodeGradientReport, check_node_gradients  # noqa: F401
 from .numerics import NumericsError, check_numerics  # noqa: F401
+from .plots import plot_layer_health  # noqa: F401
 from .pictures import plot_tape, print_tape, tape_to_dot  # noqa: F401
 from .steps import BackwardStep, BackwardSteps, backward_steps, tensor_name  # noqa: F401
 
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "check_numerics",
            "NumericsError", "check_node_gradients", "NodeGradientReport", "print_tape",
-           "tape_to_dot", "plot_tape", "LayerHealth"]
+           "tape_to_dot", "plot_tape", "LayerHealth", "plot_layer_health"]
