@@ -85,6 +85,8 @@ def test_large_weights_are_sampled():
     x, y = _data((2, 40))
     report = utils.check_model_gradients(model, x, np.zeros((2, 30)), loss="mse", max_checks=50)
     assert report.ok and report.rows[0]["shape"] == (40, 30)
+    assert report.rows[0]["sampled"] == 50 and "(50 elements checked)" in str(report)
+    assert "sampled" not in report.rows[1]
 
 
 def test_bad_input_is_refused_with_what_to_do():

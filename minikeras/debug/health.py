@@ -82,7 +82,7 @@ class LayerHealth(Callback):
             out = original(*args, **kwargs)
             if self._recording:
                 first = next((t for t in flatten(out) if isinstance(t, Tensor)
-                              and t.dtype.kind == "f"), None)
+                              and t.dtype.kind in "fiu"), None)
                 if first is not None:
                     self._outputs[id(layer)] = backend.to_numpy(first.data)
             return out
