@@ -39,6 +39,8 @@ def test_a_sequential_model_is_a_chain_of_boxes():
     assert "<b>a</b> (Dense)" in _boxes(dot)["a"]
     assert "<b>Dense</b>" in _boxes(str(utils.model_to_dot(model, show_layer_names=False)))["a"]
     assert "rankdir=LR;" in str(utils.model_to_dot(model, rankdir="LR"))
+    assert str(utils.model_to_dot(model, subgraph=True)).startswith(
+        f"subgraph cluster_{model.name} {{")
 
 
 def test_a_functional_model_has_the_edges_of_its_graph():
@@ -132,6 +134,7 @@ def test_plot_model_writes_dot_text_or_says_how_to_get_graphviz(tmp_path, monkey
         utils.plot_model(model, to_file=str(tmp_path / "m.png"))
     assert isinstance(err.value, RuntimeError) and "m.dot" in str(err.value)
     assert not (tmp_path / "m.png").exists()
+    assert utils.model_to_dot(model)._repr_svg_() is None     # a notebook shows the repr
 
 
 @pytest.mark.skipif(shutil.which("dot") is None,
@@ -144,6 +147,9 @@ def test_plot_model_draws_png_and_svg(tmp_path):
                                 show_shapes=True)).read()
     assert "<svg" in svg and "Concatenate" in svg and "cat" in svg and "(None, 7)" in svg
     assert utils.plot_model(model, to_file=str(tmp_path / "noext")).endswith("noext.png")
+    graph = utils.model_to_dot(model)
+    assert graph._repr_svg_().lstrip().startswith("<?xml") and "<svg" in graph._repr_svg_()
+    assert open(graph.write(str(tmp_path / "g.svg"))).read() == graph._repr_svg_()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None,

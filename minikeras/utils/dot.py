@@ -16,7 +16,7 @@ try:
 except ImportError:
     graphviz = None
 
-__all__ = ["GraphvizNotFound", "quote", "write_picture", "write_atomic", "shown"]
+__all__ = ["GraphvizNotFound", "quote", "write_picture", "render", "write_atomic", "shown"]
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -53,12 +53,16 @@ def write_picture(dot_text, to_file, caller, default="png"):
             f"drawn; the DOT text was written to {dot_file}. Install Graphviz (Debian/Ubuntu: "
             "apt-get install graphviz; macOS: brew install graphviz; conda: conda install "
             "graphviz), or paste the .dot file into any Graphviz viewer.")
-    write_atomic(path, _render(dot_text, fmt, program, caller))
+    write_atomic(path, render(dot_text, fmt, caller, program))
     return path
 
 
-def _render(dot_text, fmt, program, caller):
-    """The picture's bytes, from the graphviz package or from the ``dot`` program."""
+def render(dot_text, fmt, caller, program=None):
+    """The picture's bytes (``fmt``: svg, png or pdf), from the graphviz package or from
+    the ``dot`` program; None when ``dot`` is not installed."""
+    program = program or shutil.which("dot")
+    if program is None:
+        return None
     if graphviz is not None:
         try:
             return graphviz.Source(dot_text).pipe(format=fmt)

@@ -15,7 +15,7 @@ from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.structure import flatten, map_structure
 from ..models.model import Functional
 from ..models.sequential import Sequential
-from .dot import quote, shown, write_picture
+from .dot import quote, render, shown, write_picture
 
 __all__ = ["model_to_dot", "plot_model"]
 
@@ -34,6 +34,10 @@ class DotGraph:
 
     def write(self, path):
         return write_picture(self.text, path, "model_to_dot")
+
+    def _repr_svg_(self):     # a notebook draws the graph (when Graphviz is installed)
+        picture = render(self.text, "svg", "model_to_dot")
+        return None if picture is None else picture.decode()
 
     def __repr__(self):
         return f"<DotGraph: {self.text.count(' [label=')} nodes>"
