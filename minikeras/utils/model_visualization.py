@@ -58,7 +58,7 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
               f"  splines={splines};", '  fontname="Helvetica";',
               '  node [shape=plaintext, fontname="Helvetica"];']
     names, edges = {}, []
-    _add_model(model, model, "", show, expand_nested, names, lines, edges, depth=1)
+    _add_model(model, "", show, expand_nested, names, lines, edges, depth=1)
     for source, destination in edges:
         a, b = names[id(_output_layer(source, names))], names[id(_input_layer(destination, names))]
         line = f"  {quote(a)} -> {quote(b)} [penwidth=2];"
@@ -104,7 +104,7 @@ def _check(model, caller, kwargs):
                          "calling the model on a batch of data.")
 
 
-def _add_model(model, top, prefix, show, expand_nested, names, lines, edges, depth):
+def _add_model(model, prefix, show, expand_nested, names, lines, edges, depth):
     """Add the boxes of ``model``'s layers (frames for nested models) and its edges."""
     pad = "  " * depth
     if isinstance(model, Sequential):
@@ -118,7 +118,7 @@ def _add_model(model, top, prefix, show, expand_nested, names, lines, edges, dep
         if nested:
             lines.append(f"{pad}subgraph {quote('cluster_' + prefix + layer.name)} {{")
             lines.append(f"{pad}  label={quote(layer.name)}; labeljust=l; style=dashed;")
-            _add_model(layer, top, prefix + layer.name + "/", show, expand_nested, names,
+            _add_model(layer, prefix + layer.name + "/", show, expand_nested, names,
                        lines, edges, depth + 1)
             lines.append(f"{pad}}}")
             continue
