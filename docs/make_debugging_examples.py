@@ -40,6 +40,34 @@ try:
 except debug.NumericsError as e:
     print(e)
 
+IMAGES = "docs/images/"   # the pictures docs/debugging.md shows (run from the repository root)
+
+print("\n## plot_tape, layer calls as boxes\n")
+print(debug.plot_tape(loss, to_file=IMAGES + "tape.svg"))
+
+print("\n## plot_model\n")
+print(keras.utils.plot_model(model, to_file=IMAGES + "model.png", show_shapes=True,
+                             show_layer_names=True, show_layer_activations=True, dpi=72))
+
+print("\n## check_gradients(model, x, y)\n")
+print(keras.utils.check_gradients(model, x, y, loss=loss_fn))
+
+print("\n## LayerHealth\n")
+keras.utils.set_random_seed(0)
+trained = keras.Sequential([
+    keras.Input(shape=(8, 8)),
+    layers.Flatten(),
+    layers.Rescaling(1 / 16),
+    layers.Dense(16, activation="relu"),
+    layers.Dense(10, activation="softmax"),
+])
+trained.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+health = debug.LayerHealth(every=5, verbose=0)
+history = trained.fit(x_train, y_train, epochs=10, batch_size=32, validation_split=0.1,
+                      verbose=0, callbacks=[health])
+print(health.table())
+debug.plot_layer_health(health, to_file=IMAGES + "layer_health.png")
+keras.utils.plot_history(history, to_file=IMAGES + "digits_history.png")
 print("\n## trace\n")
 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 model.train_on_batch(x, y)          # the first step builds the optimizer: trace the second

@@ -5,10 +5,11 @@ Run::
 
     python examples/train_digits.py                 # prints the test accuracy
     python examples/train_digits.py --epochs 5 --plot curves.png
+
+It saves the training curves (loss and accuracy, training and validation) with
+``keras.utils.plot_history``, to ``digits_history.png`` unless ``--plot`` says otherwise.
 """
 import argparse
-
-import numpy as np
 
 import minikeras as keras
 from minikeras import layers
@@ -32,8 +33,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", default="digits_training.png",
-                        help="where to save the training curves (needs matplotlib)")
+    parser.add_argument("--plot", default="digits_history.png",
+                        help="where to save the training curves")
     args = parser.parse_args(argv)
 
     keras.utils.set_random_seed(args.seed)
@@ -47,31 +48,9 @@ def main(argv=None):
                         validation_split=0.1)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"test loss: {loss:.4f} - test accuracy: {accuracy:.4f}")
-    _plot(history.history, args.plot)
+    keras.utils.plot_history(history, to_file=args.plot)
+    print(f"training curves saved to {args.plot}")
     return accuracy
-
-
-def _plot(history, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib is not installed: no plot; pip install matplotlib to get one)")
-        return
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    a.plot(epochs, history["loss"], label="loss")
-    a.plot(epochs, history["val_loss"], label="val_loss")
-    a.set_xlabel("epoch")
-    a.legend()
-    b.plot(epochs, history["accuracy"], label="accuracy")
-    b.plot(epochs, history["val_accuracy"], label="val_accuracy")
-    b.set_xlabel("epoch")
-    b.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    print(f"training curves saved to {path}")
 
 
 if __name__ == "__main__":

@@ -86,3 +86,49 @@ def test_freed_graphs_and_constants_are_refused():
             tool(ops.sum(keras.Tensor([1.0])))
     with pytest.raises(TypeError, match="takes a Tensor"):
         debug.print_tape(np.ones(2))
+
+
+def _clusters_of(dot):
+    """Each DOT statement's id -> the labels of the clusters around it, outermost first."""
+    where, stack = {}, []
+    for line in dot.splitlines()[1:]:
+        line = line.strip()
+        if line.startswith("subgraph cluster_"):
+            stack.append(None)
+        elif line.startswith("label=") and stack and stack[-1] is None:
+            stack[-1] = re.match(r'label="([^"]*)"', line).group(1)
+        elif line == "}":
+            if stack:
+                stack.pop()
+        elif "[" in line and "->" not in line:
+            where[line.split()[0]] = tuple(stack)
+    return where
+
+
+def test_the_ops_of_a_layer_call_are_one_cluster_nested_by_path():
+    block = keras.Sequential([keras.layers.Dense(3, activation="tanh", name="hidden")],
+                             name="block")
+    net = keras.Sequential([keras.Input((4,)), block, keras.layers.Dense(2, name="out")],
+                           name="net")
+    with keras.GradientTape() as tape:
+        loss = ops.mean(net(np.ones((2, 4), np.float32)) ** 2)
+    dot = debug.tape_to_dot(loss)
+    where = _clusters_of(dot)
+    nodes = {}
+    for line in dot.splitlines():
+        m = re.match(r'\s*(n\d+) \[shape=box, style=rounded, label="#\d+ (\w+)', line)
+        if m:
+            nodes[m.group(1)] = m.group(2)
+    recorded = [n for n in tape.nodes]
+    assert len(nodes) == len(recorded)
+    for node in recorded:   # every op sits in the clusters of its layer call's path
+        parts = node.layer.split("/") if node.layer else []
+        expected = tuple("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        assert where[f"n{node.seq}"] == expected, (node, node.layer)
+    assert {n.layer for n in recorded} == {"net/block/hidden", "net/out", None}
+    # the variables stay outside every cluster; a computed tensor sits with its op
+    assert all(where[k] == () for k in where if k.startswith("t") and
+               "fillcolor" in next(line for line in dot.splitlines() if line.strip().startswith(k + " ")))
+    assert dot.count("subgraph cluster_") == 4          # net, net/block, net/block/hidden, net/out
+    plain = debug.tape_to_dot(loss, show_grads=False)
+    assert _clusters_of(plain) == where                  # the boxes do not depend on gradients

@@ -8,16 +8,20 @@ where a NaN or an Inf first appeared, forward or backward (``numerics.py``);
 its own op, so one wrong rule stands out (``node_gradients.py``). ``print_tape(loss)`` and
 ``plot_tape(loss, to_file=...)`` show the graph, with values and gradients
 (``pictures.py``). ``with trace() as t:`` records each layer call, op, backward step and
-kernel that ran inside, with shapes and times (``trace.py``). The tools read the tape through the hooks the
+kernel that ran inside, with shapes and times (``trace.py``). ``LayerHealth`` is a callback of ``fit`` that records each layer's
+activations, saturation, gradient and weight norms and update:weight ratios
+(``health.py``); ``plot_layer_health`` draws them (``plots.py``). The tools read the tape through the hooks the
 lower floors offer (``autograd.walk_steps``, ``autograd.state.observers``); nothing below imports them, and they cost
 nothing when not in use.
 """
+from .health import LayerHealth  # noqa: F401
 from .node_gradients import NodeGradientReport, check_node_gradients  # noqa: F401
 from .numerics import NumericsError, check_numerics  # noqa: F401
+from .plots import plot_layer_health  # noqa: F401
 from .pictures import plot_tape, print_tape, tape_to_dot  # noqa: F401
 from .steps import BackwardStep, BackwardSteps, backward_steps, tensor_name  # noqa: F401
 from .trace import Trace, trace  # noqa: F401
 
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "check_numerics",
            "NumericsError", "check_node_gradients", "NodeGradientReport", "print_tape",
-           "tape_to_dot", "plot_tape", "trace", "Trace"]
+           "tape_to_dot", "plot_tape", "trace", "Trace", "LayerHealth", "plot_layer_health"]

@@ -5,16 +5,14 @@ Both read the graph behind ``target`` without walking it. In the drawing, op nod
 boxes and tensors are ellipses, each labelled with its shape, dtype and a summary of its
 values; with ``show_grads=True`` the backward pass is stepped through first
 (``backward_steps``) and each tensor also shows a summary of its gradient, and each edge
-the number of the backward step that sent a gradient along it. The DOT text is built
-here (``tape_to_dot``); turning it into SVG or PNG needs Graphviz's ``dot`` program.
+the number of the backward step that sent a gradient along it. The ops of one layer
+call are drawn in one box labelled with its path. The DOT text is built here
+(``tape_to_dot``); turning it into SVG or PNG needs Graphviz's ``dot`` program
+(``utils/dot.py``).
 """
-import os
-import shutil
-import subprocess
-
-
 from .. import backend
 from ..tensor import Tensor, Variable
+from ..utils.dot import quote, shown, write_picture
 from .steps import backward_steps, tensor_name
 
 __all__ = ["print_tape", "tape_to_dot", "plot_tape"]
@@ -82,31 +80,14 @@ def print_tape(target):
     return text
 
 
-def _quote(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def tape_to_dot(target, show_grads=True, rankdir="TB"):
-    """The DOT text of the graph behind ``target`` (see the module docstring)."""
+    """The DOT text of the graph behind ``target`` (see the module docstring). The ops of
+    one layer call, and the tensors they made, sit in a box (a DOT ``cluster``) labelled
+    with the call's path (``net/block/hidden``), boxes nested as the calls were."""
     _check_target(target, "tape_to_dot")
-    grads, step_of = {}, {}
-    if show_grads:
-        steps = backward_steps(target)
-        for step in steps:
-            node = step.node
-            for ref, g in zip(node.outputs, step.upstream):   # dL/d(this node's output)
-                out = ref()
-                if out is not None and g is not None:
-                    grads[id(out)] = g
-            for t, (_, g) in zip(node.inputs, step.grads):
-                if g is not None:
-                    step_of[(id(node), id(t))] = step.index
-        for t in _tensors(target):
-            if t._node is None and steps.gradient(t) is not None:
-                grads[id(t)] = steps.gradient(t)
-    lines = ["digraph tape {", f"  rankdir={rankdir};",
-             '  node [fontname="Helvetica", fontsize=10];']
-    seen_nodes, key = set(), {}   # key: the DOT name of each tensor, t0, t1, ... in order
+    grads, step_of = _gradients(target) if show_grads else ({}, {})
+    members = {}  # layer path (None: outside any layer) -> DOT node statements
+    edges, seen_nodes, key = [], set(), {}   # key: DOT name of each tensor, t0, t1, ...
     stack = [target]
 
     def tensor_node(t):
@@ -117,9 +98,10 @@ def tape_to_dot(target, show_grads=True, rankdir="TB"):
         g = grads.get(id(t))
         if g is not None:
             label += f"\ngrad {_stats(g)}"
-        style = 'style=filled, fillcolor="#dbe9f6"' if isinstance(t, Variable) else ""
-        lines.append(f"  {key[id(t)]} [shape=ellipse, label={_quote(label)}"
-                     f"{', ' + style if style else ''}];")
+        style = ', style=filled, fillcolor="#dbe9f6"' if isinstance(t, Variable) else ""
+        layer = t._node.layer if t._node is not None else None
+        members.setdefault(layer, []).append(
+            f"{key[id(t)]} [shape=ellipse, label={quote(label)}{style}];")
 
     tensor_node(target)
     while stack:
@@ -132,20 +114,74 @@ def tape_to_dot(target, show_grads=True, rankdir="TB"):
         seen_nodes.add(id(node))
         where = node.location()
         label = f"#{node.seq} {node.name}" + (f"\n{where}" if where != "?" else "")
-        lines.append(f"  n{node.seq} [shape=box, style=rounded, label={_quote(label)}];")
+        members.setdefault(node.layer, []).append(
+            f"n{node.seq} [shape=box, style=rounded, label={quote(label)}];")
         for ref in node.outputs:
             out = ref()
             if out is not None:
                 tensor_node(out)
-                lines.append(f"  n{node.seq} -> {key[id(out)]};")
+                edges.append(f"n{node.seq} -> {key[id(out)]};")
         for inp in node.inputs:
             tensor_node(inp)
             k = step_of.get((id(node), id(inp)))
             edge = f' [label="backward step {k}", fontsize=8]' if k else ""
-            lines.append(f"  {key[id(inp)]} -> n{node.seq}{edge};")
+            edges.append(f"{key[id(inp)]} -> n{node.seq}{edge};")
             stack.append(inp)
+    lines = ["digraph tape {", f"  rankdir={rankdir};",
+             '  node [fontname="Helvetica", fontsize=10];']
+    lines += ["  " + m for m in members.pop(None, [])]
+    lines += _clusters(members)
+    lines += ["  " + e for e in edges]
     lines.append("}")
     return "\n".join(lines)
+
+
+def _gradients(target):
+    """Step the backward pass once: the gradient of each tensor, and the step that sent a
+    gradient from each node to each input."""
+    grads, step_of = {}, {}
+    steps = backward_steps(target)
+    for step in steps:
+        node = step.node
+        for ref, g in zip(node.outputs, step.upstream):   # dL/d(this node's output)
+            out = ref()
+            if out is not None and g is not None:
+                grads[id(out)] = g
+        for t, (_, g) in zip(node.inputs, step.grads):
+            if g is not None:
+                step_of[(id(node), id(t))] = step.index
+    for t in _tensors(target):
+        if t._node is None and steps.gradient(t) is not None:
+            grads[id(t)] = steps.gradient(t)
+    return grads, step_of
+
+
+def _clusters(members):
+    """DOT lines of one ``subgraph cluster_k`` per layer path, nested by path: the box of
+    ``net/block`` holds the box of ``net/block/hidden``."""
+    paths = set(members)
+    for path in list(paths):   # the outer calls, even those that recorded no op themselves
+        parts = path.split("/")
+        paths.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    children = {}
+    for path in sorted(paths):
+        parent = path.rsplit("/", 1)[0] if "/" in path else None
+        children.setdefault(parent, []).append(path)
+    lines, number = [], {}
+
+    def emit(path, depth):
+        pad = "  " * depth
+        number[path] = len(number)
+        lines.append(f"{pad}subgraph cluster_{number[path]} {{")
+        lines.append(f'{pad}  label={quote(path)}; style="rounded,dashed"; fontsize=9;')
+        lines.extend(f"{pad}  {m}" for m in members.get(path, []))
+        for child in children.get(path, []):
+            emit(child, depth + 1)
+        lines.append(f"{pad}}}")
+
+    for top in children.get(None, []):
+        emit(top, 1)
+    return lines
 
 
 def _tensors(target):
@@ -166,36 +202,6 @@ def plot_tape(target, to_file="tape.svg", show_grads=True, rankdir="TB"):
     """Draw the graph behind ``target`` to ``to_file`` (.svg, .png or .pdf with Graphviz's
     ``dot`` program; .dot writes the DOT text). Without ``dot`` the DOT text is written
     next to ``to_file`` and the message says how to install Graphviz. Returns the path of
-    the file written; in a notebook, an SVG shows inline when the result is displayed."""
+    the file written; in a notebook, the picture itself, shown inline."""
     dot_text = tape_to_dot(target, show_grads=show_grads, rankdir=rankdir)
-    root, ext = os.path.splitext(to_file)
-    fmt = ext.lstrip(".").lower() or "svg"
-    if fmt == "dot":
-        _write(to_file, dot_text.encode())
-        return to_file
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"plot_tape(): to_file must end in .svg, .png, .pdf or .dot; got "
-                         f"{to_file!r}.")
-    program = shutil.which("dot")
-    if program is None:
-        dot_file = root + ".dot"
-        _write(dot_file, dot_text.encode())
-        raise RuntimeError(
-            f"plot_tape(): Graphviz's `dot` program was not found, so {to_file} could not be "
-            f"drawn; the DOT text was written to {dot_file}. Install Graphviz (Debian/Ubuntu: "
-            "apt-get install graphviz; macOS: brew install graphviz; conda: conda install "
-            "graphviz), or paste the .dot file into any Graphviz viewer.")
-    done = subprocess.run([program, f"-T{fmt}"], input=dot_text.encode(), capture_output=True,
-                          check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"plot_tape(): dot failed: {done.stderr.decode(errors='replace')}")
-    _write(to_file, done.stdout)
-    return to_file
-
-
-def _write(path, data):
-    """Write through a temporary file beside ``path`` and rename: never half a file."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    return shown(write_picture(dot_text, to_file, "plot_tape", default="svg"))

@@ -14,11 +14,18 @@ fixed random ``r``: a random direction catches a wrong entry anywhere in the Jac
 
 ``order=2`` checks second derivatives: the function checked is then x ↦ Σ (df/dx)·r', whose
 gradient the tape computes by recording its own backward pass (nested GradientTapes).
+
+``check_gradients(model, x, y)`` checks a whole model: the loss's gradient with respect to
+each trainable weight, the model switched to float64 for the time of the check.
 """
+import contextlib
+import copy
+
 import numpy as np
 
-from .. import backend
+from .. import backend, losses
 from ..autograd import GradientTape
+from ..layers.layer import Layer
 from ..tensor import Tensor
 
 
@@ -53,8 +60,10 @@ class GradientCheckReport:
                 lines.append(f"{head} empty")
                 continue
             mark = "ok" if r["ok"] else "MISMATCH"
+            sampled = f" ({r['sampled']} elements checked)" if r.get("sampled") else ""
             lines.append(f"{head} worst error {r['error']:.2e} at index {r['index']}: "
-                         f"analytic {r['analytic']:.8g}, numeric {r['numeric']:.8g}  {mark}")
+                         f"analytic {r['analytic']:.8g}, numeric {r['numeric']:.8g}  {mark}"
+                         f"{sampled}")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -103,10 +112,13 @@ def _derivative_function(fn, checked, rng):
     return g
 
 
-def check_gradients(fn, *inputs, eps=1e-6, tolerance=1e-5, order=1, seed=0, raise_on_failure=False):
+def check_gradients(fn, *inputs, eps=1e-6, tolerance=1e-5, order=1, seed=0, raise_on_failure=False,
+                    loss=None, training=False, max_checks=1000):
     """Compare the tape's gradient of ``fn(*inputs)`` with central finite differences.
 
-    ``inputs``: arrays, lists or Tensors. Float inputs are checked, in float64; integer
+    ``fn`` may be a built model (or layer): ``check_gradients(model, x, y, loss=None)``
+    checks the loss's gradient with respect to each trainable weight (see
+    :func:`check_model_gradients`). ``inputs``: arrays, lists or Tensors. Float inputs are checked, in float64; integer
     inputs (indices, labels) are passed through unchanged. Returns a
     :class:`GradientCheckReport`; with ``raise_on_failure=True`` a failed check raises an
     AssertionError carrying the report. Example::
@@ -116,6 +128,16 @@ def check_gradients(fn, *inputs, eps=1e-6, tolerance=1e-5, order=1, seed=0, rais
         >>> report.ok
         True
     """
+    if isinstance(fn, Layer):
+        if len(inputs) != 2:
+            raise TypeError(f"check_gradients(model, x, y): a model is checked on one batch x "
+                            f"and its targets y; got {len(inputs)} data argument(s).")
+        return check_model_gradients(fn, *inputs, loss=loss, training=training, eps=eps,
+                                     tolerance=tolerance, max_checks=max_checks, seed=seed,
+                                     raise_on_failure=raise_on_failure)
+    if loss is not None:
+        raise TypeError("check_gradients(fn, *inputs): loss= is for a model; for a function, "
+                        "compute the loss inside fn.")
     if backend.xp is not np and backend.mode == "cuda":
         raise RuntimeError("check_gradients runs on the host: use the numpy backend (or the "
                            "CUDA simulator) for gradient checks.")
@@ -227,3 +249,111 @@ def check_layer_gradients(layer, *inputs, training=False, eps=1e-6, tolerance=1e
     if raise_on_failure and not report.ok:
         raise AssertionError(str(report))
     return report
+
+
+def check_model_gradients(model, x, y, loss=None, training=False, eps=1e-6, tolerance=1e-5,
+                          max_checks=1000, seed=0, raise_on_failure=False):
+    """Gradient check of a built model's loss on one batch with respect to each trainable
+    weight, in float64.
+
+    ``loss``: a loss name, object or function; None takes the loss given to ``compile``.
+    The regularization losses of the layers are added, as in ``fit``. ``training=False``
+    keeps dropout and noise layers still (a random forward cannot be differentiated by
+    finite differences). Each weight is nudged in place, element by element; a weight of
+    more than ``max_checks`` elements is checked at that many random elements. The model
+    gets its own weights and dtypes back afterwards. Returns a :class:`GradientCheckReport`
+    with one row per weight (``weight.path``, shape, worst relative error and its index)."""
+    if not getattr(model, "built", False):
+        raise ValueError(f"check_gradients(): the model {model.name!r} has not yet been built, "
+                         "so it has no weights to check. Build it first by calling `build()` "
+                         "or by calling the model on a batch of data.")
+    spec = loss if loss is not None else getattr(model, "loss", None)
+    if spec is None:
+        raise ValueError("check_gradients(model, x, y): no loss to differentiate. Pass "
+                         "loss=... (a name such as \"mse\", a Loss or a function) or compile "
+                         "the model with a loss.")
+    weights = model.trainable_weights
+    if not weights:
+        raise ValueError(f"check_gradients(): the model {model.name!r} has no trainable weight "
+                         "to check.")
+    rng = np.random.default_rng(seed)
+    with _in_float64(model):
+        xs, ys = _to_float64(x), _to_float64(y)
+        loss_fn = _float64_loss(spec, ys.shape, model(Tensor(xs), training=training).shape)
+
+        def f():
+            total = loss_fn(Tensor(ys), model(Tensor(xs), training=training))
+            for extra in model.losses:
+                total = total + extra
+            return total
+
+        with GradientTape() as tape:
+            value = f()
+        analytic = [g.numpy() for g in tape.gradient(value, weights, unconnected_gradients="zero")]
+        rows = []
+        for w, grad in zip(weights, analytic):
+            buf = w.data
+            cells = list(np.ndindex(buf.shape))
+            if len(cells) > max_checks:
+                cells = [cells[i] for i in sorted(rng.choice(len(cells), max_checks, replace=False))]
+            numeric = {}
+            for j in cells:
+                old = buf[j]
+                buf[j] = old + eps
+                up = float(f().numpy())
+                buf[j] = old - eps
+                down = float(f().numpy())
+                buf[j] = old
+                numeric[j] = (up - down) / (2 * eps)
+            rows.append(_worst_row(w.path, buf, grad, numeric, tolerance))
+            if len(cells) < buf.size:
+                rows[-1]["sampled"] = len(cells)
+    report = GradientCheckReport(f"model {model.name}", rows, tolerance, 1)
+    if raise_on_failure and not report.ok:
+        raise AssertionError(str(report))
+    return report
+
+
+def _worst_row(name, buf, analytic, numeric, tolerance):
+    """The report's row of one weight: the worst relative error over the checked cells."""
+    row = {"name": name, "shape": buf.shape, "dtype": buf.dtype, "checked": True,
+           "error": None, "ok": True}
+    errors = {j: abs(analytic[j] - n) / max(1.0, abs(n)) for j, n in numeric.items()}
+    if errors:
+        k = max(errors, key=errors.get)
+        row.update(error=float(errors[k]), index=tuple(int(i) for i in k),
+                   analytic=float(analytic[k]), numeric=float(numeric[k]),
+                   ok=bool(errors[k] <= tolerance))
+    return row
+
+
+def _float64_loss(spec, y_shape, pred_shape):
+    """The Loss ``compile(loss=spec)`` would use, as a copy that computes in float64."""
+    fn = copy.copy(losses.get_loss(spec, tuple(y_shape), tuple(pred_shape)))
+    fn._dtype = "float64"
+    return fn
+
+
+@contextlib.contextmanager
+def _in_float64(model):
+    """For the time of the block, every layer of ``model`` computes in float64 on float64
+    copies of its weights; afterwards the layers get their dtypes and their very arrays
+    back."""
+    if backend.xp is not np and backend.mode == "cuda":
+        raise RuntimeError("check_gradients runs on the host: use the numpy backend (or the "
+                           "CUDA simulator) for gradient checks.")
+    layers = [model] + model._all_layers()
+    dtypes = [layer.dtype for layer in layers]
+    arrays = [(w, w.data) for w in model.weights]
+    try:
+        for layer in layers:
+            layer.dtype = "float64"
+        for w, data in arrays:
+            if data.dtype.kind == "f":
+                w.data = data.astype(np.float64)
+        yield
+    finally:
+        for layer, dtype in zip(layers, dtypes):
+            layer.dtype = dtype
+        for w, data in arrays:
+            w.data = data
