@@ -78,11 +78,6 @@ def readable_backward():
 _inside_package = {}  # code object -> True if it belongs to minikeras (a cache)
 
 
-def _caller():
-    """(file, line, function) of the first frame outside the minikeras package."""
-    return user_frame(sys._getframe(3))  # skip _caller, _record and Function.__call__
-
-
 def user_frame(f):
     """(file, line, function) of the first frame, from ``f`` up, outside the minikeras
     package. A frame that entered :func:`call_site` already knows its answer, so the climb
@@ -232,7 +227,7 @@ class Function:
             self.needs_grad = tuple([t.requires_grad for t in inputs])
         self.seq = next(_sequence)
         if state.record_source:
-            self.where = _caller()
+            self.where = user_frame(sys._getframe(2))  # above _record and __call__
             if state.call_sites:
                 self.layer = state.call_sites[-1][2]
         if self.n_outputs == 1:

@@ -189,7 +189,8 @@ def visit(node, grads, keep, twins):
         for observer in observers:
             observer.backward(node, out_grads, in_grads)
     before = None
-    for k, (t, g, need) in enumerate(zip(node.inputs, in_grads, node.needs_grad)):
+    k = 0
+    for t, g, need in zip(node.inputs, in_grads, node.needs_grad):
         if need and g is not None:
             entry = grads.get(id(t))
             if entry is None:
@@ -199,6 +200,7 @@ def visit(node, grads, keep, twins):
                     before = [None] * len(node.inputs)
                 before[k] = entry[1]
                 entry[1] = entry[1] + g
+        k += 1
     return out_grads, in_grads, before
 
 
