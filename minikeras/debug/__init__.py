@@ -6,12 +6,14 @@ the op's rule and the gradients it handed on; ``step_backward(loss)`` does it at
 as pdb does (``stepper.py``). ``with check_numerics():`` stops at the op
 where a NaN or an Inf first appeared, forward or backward (``numerics.py``);
 ``check_node_gradients(loss)`` checks each node's backward against finite differences of
-its own op, so one wrong rule stands out (``node_gradients.py``). ``print_tape(loss)`` and
+its own op, so one wrong rule stands out (``node_gradients.py``); ``compare(a, b)`` diffs
+two runs node by node, forward and backward (``compare.py``). ``print_tape(loss)`` and
 ``plot_tape(loss, to_file=...)`` show the graph, with values and gradients
 (``pictures.py``). The tools read the tape through the hooks the
 lower floors offer (``autograd.walk_steps``, ``autograd.state.observers``); nothing below imports them, and they cost
 nothing when not in use.
 """
+from .compare import Comparison, Recording, compare, load_recording, record  # noqa: F401
 from .node_gradients import NodeGradientReport, check_node_gradients  # noqa: F401
 from .numerics import NumericsError, check_numerics  # noqa: F401
 from .pictures import plot_tape, print_tape, tape_to_dot  # noqa: F401
@@ -21,4 +23,5 @@ from .steps import BackwardStep, BackwardSteps, backward_steps, tensor_name  # n
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "step_backward",
            "Stepper", "check_numerics",
            "NumericsError", "check_node_gradients", "NodeGradientReport", "print_tape",
-           "tape_to_dot", "plot_tape"]
+           "tape_to_dot", "plot_tape", "compare", "record", "load_recording", "Recording",
+           "Comparison"]
