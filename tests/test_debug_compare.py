@@ -175,3 +175,20 @@ def test_bad_input_says_what_to_do():
         debug.record(lambda: 3.0)
     with pytest.raises(ValueError, match="needs no gradient"):
         debug.record(lambda: ops.sum(keras.Tensor([1.0, 2.0])))
+
+
+class MyRelu(ops.nn.Relu):
+    """A student's ReLU written over the reference: the rule lets every gradient through."""
+
+    def backward(self, g):
+        return g
+
+
+def test_a_student_op_runs_its_own_rule_even_where_the_reference_has_an_array_twin():
+    def run(relu):
+        return ops.sum(relu(ops.matmul(X, W)) * 2.0)
+    reference, student = debug.record(run, ops.relu), debug.record(run, lambda t: MyRelu()(t))
+    report = debug.compare(reference, student)
+    assert report.kind == "backward" and (report.a.op, report.b.op) == ("Relu", "MyRelu")
+    # readable=False walks as training does (array twins where an op has one): same numbers
+    assert debug.compare(debug.record(run, ops.relu, readable=False), reference, rtol=1e-6).ok

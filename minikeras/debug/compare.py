@@ -27,7 +27,7 @@ import json
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, GradientTape
+from ..autograd import Function, GradientTape, readable_backward
 from ..tensor import Tensor
 from .steps import backward_steps, tensor_name
 
@@ -73,12 +73,15 @@ class Recording:
         self.nodes, self.target_name = nodes, target_name
 
     @classmethod
-    def of(cls, target):
+    def of(cls, target, readable=True):
         if not isinstance(target, Tensor):
             raise TypeError(f"compare() takes recordings (debug.record(fn, *args)) or target "
                             f"Tensors, got {type(target).__name__}.")
-        steps = backward_steps(target)
-        cards = {id(card.node): card for card in steps}
+        if readable:
+            with readable_backward():
+                cards = {id(card.node): card for card in backward_steps(target)}
+        else:
+            cards = {id(card.node): card for card in backward_steps(target)}
         nodes, seen, stack = [], set(), [target._node]
         while stack:
             node = stack.pop()
@@ -127,9 +130,11 @@ def load_recording(path):
     return Recording(nodes, header["target"])
 
 
-def record(fn, *args, **kwargs):
+def record(fn, *args, readable=True, **kwargs):
     """Run ``fn(*args, **kwargs)`` inside a GradientTape; it must return the Tensor to
-    differentiate (the loss). Returns the :class:`Recording` of its forward and backward."""
+    differentiate (the loss). Returns the :class:`Recording` of its forward and backward.
+    The walk runs each op's readable ``backward`` (the rule written with ops, yours in an op
+    of your own); ``readable=False`` lets ops use their array twins, as training does."""
     if not callable(fn):
         raise TypeError(f"record() takes a function that returns the loss, got "
                         f"{type(fn).__name__}; for a loss already computed, pass it to "
@@ -139,7 +144,7 @@ def record(fn, *args, **kwargs):
     if not isinstance(target, Tensor):
         raise TypeError(f"record(fn): fn returned {type(target).__name__}; it should return "
                         "the Tensor to differentiate (the loss).")
-    return Recording.of(target)
+    return Recording.of(target, readable)
 
 
 class Comparison:
@@ -238,7 +243,8 @@ def _checks(ra, rb):
 def compare(a, b, rtol=1e-5, atol=1e-8):
     """Compare two runs node by node (see the module docstring) and return a
     :class:`Comparison`: the first node where they differ beyond ``atol + rtol·|b|``, or
-    that they agree. ``a``, ``b``: recordings (:func:`record`) or target Tensors."""
+    that they agree. ``a``, ``b``: recordings (:func:`record`) or target Tensors (recorded
+    as :func:`record` does)."""
     if rtol < 0 or atol < 0:
         raise ValueError(f"compare(): rtol and atol must be >= 0, got rtol={rtol}, atol={atol}.")
     ra = a if isinstance(a, Recording) else Recording.of(a)
