@@ -63,8 +63,8 @@ def test_the_same_run_twice_agrees_exactly():
 
 
 def _model():
-    return keras.Sequential([keras.Input((3,)), layers.Dense(8, activation="tanh"),
-                             layers.Dense(3)])
+    return keras.Sequential([keras.Input((3,)), layers.Dense(8, activation="tanh", name="hidden"),
+                             layers.Dense(3, name="out")], name="net")
 
 
 def _float32_and_float64():
@@ -104,7 +104,7 @@ def test_float32_against_float64_agrees_loosely_and_differs_tightly():
     assert not tight.ok and tight.kind == "forward" and tight.index == 0   # the first matmul
     u, v = a.nodes[0].outputs[0], b.nodes[0].outputs[0]
     assert tight.value_a == u[tuple(tight.worst_index)] and tight.value_b == v[tuple(tight.worst_index)]
-    assert tight.a.layer.endswith("dense") and "in sequential" in str(tight)
+    assert tight.a.layer == tight.b.layer == "net/hidden" and "MatMul #" in str(tight)
     assert "code:  a: a = debug.record(lambda: loss_fn(y, model32(x)))" in str(tight)
 
 

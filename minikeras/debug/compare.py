@@ -232,11 +232,13 @@ def _checks(ra, rb):
             yield "backward", k, what, (x.upstream or [None])[0], (y.upstream or [None])[0]
             continue
         for j, (u, v) in enumerate(zip(x.upstream, y.upstream)):
-            what = "the gradient that arrived, dL/d output" + ("" if len(x.upstream) == 1 else f" {j}")
+            number = "" if len(x.upstream) == 1 else f" {j}"
+            what = f"the gradient that arrived, dL/d output{number}"
             yield "backward", k, what, u, v
         for j, (u, v) in enumerate(zip(x.grads, y.grads)):
             name = x.inputs[j][0]
-            what = f"the gradient it handed to input {j + 1}, {name} (the gradient that arrived agreed)"
+            what = (f"the gradient it handed to input {j + 1}, {name} (the gradient that "
+                    "arrived agreed)")
             yield "backward", k, what, u, v
 
 
@@ -273,7 +275,8 @@ def compare(a, b, rtol=1e-5, atol=1e-8):
                     f"  op:    a: {x.describe()}\n"
                     f"         b: {y.describe()}\n"
                     + _code(x, y)
-                    + f"  worst: at {where}: a = {float(u[at]):.9g}, b = {float(v[at]):.9g}, |a - b| = "
+                    + f"  worst: at {where}: a = {float(u[at]):.9g}, b = {float(v[at]):.9g}, "
+                    f"|a - b| = "
                     f"{diff[at]:.3g} > atol + rtol·|b| = {atol + rtol * abs(float(v[at])):.3g}\n"
                     f"  a: {_values(u)}\n  b: {_values(v)}")
             return Comparison(phase, text, k, x, y, what, where, u[at], v[at])

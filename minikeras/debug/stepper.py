@@ -115,7 +115,8 @@ class Stepper(cmd.Cmd):
 
     def __repr__(self):
         where = f"after step {self.card.index}, {self.card.op}" if self.card else "before step 1"
-        return f"<Stepper over {self.steps.total} nodes, {where}{', done' if self.steps.done else ''}>"
+        done = ", done" if self.steps.done else ""
+        return f"<Stepper over {self.steps.total} nodes, {where}{done}>"
 
     # ------------------------------------------------------------------ output
     def _say(self, text):
@@ -144,7 +145,8 @@ class Stepper(cmd.Cmd):
         card = self.cont()
         if card is None:
             return self._finished()
-        self._say(f"Breakpoint: {card.op} #{card.node.seq}" + (f" in {card.node.layer}" if card.node.layer else ""))
+        layer = f" in {card.node.layer}" if card.node.layer else ""
+        self._say(f"Breakpoint: {card.op} #{card.node.seq}{layer}")
         self._say(card)
 
     def do_break(self, arg):
@@ -211,7 +213,8 @@ class Stepper(cmd.Cmd):
         if not self._need_card():
             return
         for name, g in self.card.grads:
-            self._say(f"-> dL/d {name}: " + ("None (needs no gradient)" if g is None else _values(g)))
+            shown = "None (needs no gradient)" if g is None else _values(g)
+            self._say(f"-> dL/d {name}: {shown}")
 
     def do_print(self, arg):
         """p(rint) NAME: a tensor by its name (dense/kernel, '#12 tanh', or 12 for the output
@@ -220,7 +223,8 @@ class Stepper(cmd.Cmd):
         found = self.tensors.get(name)
         if found is None and name.lstrip("#").isdigit():
             seq = int(name.lstrip("#"))
-            found = [t for key, ts in self.tensors.items() if key.startswith(f"#{seq} ") for t in ts]
+            found = [t for key, ts in self.tensors.items() if key.startswith(f"#{seq} ")
+                     for t in ts]
         if not found:
             some = ", ".join(sorted(self.tensors)[:6])
             return self._say(f"*** no tensor named {name!r} in this graph. Names here: {some}, ... "
@@ -228,7 +232,8 @@ class Stepper(cmd.Cmd):
         for t in found:
             self._say(f"{tensor_name(t)}: {_values(t)}")
             g = self._so_far.get(id(t))
-            self._say(f"  dL/d {tensor_name(t)} so far: " + ("none yet" if g is None else _values(g)))
+            shown = "none yet" if g is None else _values(g)
+            self._say(f"  dL/d {tensor_name(t)} so far: {shown}")
 
     def do_list(self, arg):
         """l(ist): the nodes still to come, in the order the walk visits them."""
