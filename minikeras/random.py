@@ -205,7 +205,10 @@ def shuffle(x, axis=0, seed=None):
 class Dropout(Function):
     """Inverted dropout with a fixed mask m (1 = kept, with probability keep = 1 - rate):
     y = x · m / keep.   dy/dx = m / keep: the gradient goes through the same mask, scaled the
-    same way (dropped units get no gradient)."""
+    same way (dropped units get no gradient).
+
+    Rule: dL/dx = g · m / keep
+    """
 
     def __init__(self, kept, keep_prob):
         self.kept, self.keep_prob = kept, keep_prob

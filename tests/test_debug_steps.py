@@ -57,7 +57,8 @@ def test_a_card_shows_the_op_the_line_the_rule_and_the_gradients():
     text = str(add)
     assert text.startswith("step 3 of 4: Add #")
     assert "test_debug_steps.py:" in text and "ops.sum(ops.tanh(ops.matmul(x, w) + b))" in text
-    assert "dz/dx = 1, dz/dy = 1" in text                     # the rule from the docstring
+    assert add.rule == "dL/dx = unbroadcast(g, x); dL/dy = unbroadcast(g, y)"   # its Rule: line
+    assert "  rule:       dL/dx = unbroadcast(g, x)\n              dL/dy = unbroadcast(g, y)" in text
     assert add.inputs[1] == ("b", (2,), "float32")
     assert add.inputs[0][0].endswith("mat_mul") and add.inputs[0][0].startswith("#")
     assert add.broadcast == [("b", (4, 2), (2,))]

@@ -159,6 +159,17 @@ class Function:
     records the backward pass (no ``create_graph``, no outer tape, not inside
     :func:`readable_backward`); the test suite checks the two give the same numbers.
 
+    The docstring of a differentiable op ends with its rule, in one line of a fixed form
+    that the debugging tools read::
+
+        Rule: dL/dx = unbroadcast(g · y, x); dL/dy = unbroadcast(g · x, y)
+
+    one ``dL/d<input> = <formula>`` per input, named as in ``forward``, in order, joined by
+    ``; ``. ``g`` is dL/d(output) (``g0, g1, ...`` for several outputs; ``h`` where an input
+    is itself called ``g``), ``z`` the output (unless an input is called ``z``), ``[c]`` 1
+    where c holds else 0, ``unbroadcast(t, x)`` t summed back to x's shape, ``expand(g)`` g
+    broadcast back over the reduced axes; ``none``: that input gets no gradient.
+
     Op parameters (an axis, a slope) go to ``__init__``; ops are called as
     ``Sum(axis=0)(x)``. What ``forward`` keeps on ``self`` must be plain arrays, never
     Tensors: a node reaches other nodes only through ``inputs``, which ``release()`` drops. Every subclass is listed in :data:`REGISTRY`, which the test suite

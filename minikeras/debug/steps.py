@@ -19,7 +19,8 @@ from .. import backend
 from ..autograd import walk_steps
 from ..tensor import Tensor, Variable
 
-__all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name"]
+__all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "rule_of",
+           "rule_terms"]
 
 
 def tensor_name(t):
@@ -34,10 +35,48 @@ def tensor_name(t):
     return t.name or ("leaf" if t.requires_grad else "constant")
 
 
-def rule_of(node):
-    """The derivative rule of a node's op: the first paragraph of its docstring."""
-    doc = inspect.getdoc(type(node)) or ""
-    return doc.split("\n\n")[0].strip()
+def rule_of(op):
+    """The derivative rule of an op (a node, or its class): the text of its docstring's
+    ``Rule:`` line (the form is in ``autograd.Function``'s docstring); for an op written
+    without one, the first paragraph of its docstring."""
+    cls = op if isinstance(op, type) else type(op)
+    doc = inspect.getdoc(cls) or ""
+    lines = [line[len("Rule:"):].strip() for line in doc.splitlines() if line.startswith("Rule:")]
+    if lines:
+        return lines[0]
+    return doc.split("\n\n")[0].strip() or f"(no rule written for {cls.__name__})"
+
+
+def rule_terms(op):
+    """The ``Rule:`` line of an op (a node, or its class) as a list of (input name, formula).
+    Raises ValueError when the docstring has no such line, several, or one not of the form
+    ``dL/d<name> = <formula>; dL/d<name> = <formula>; ...``."""
+    cls = op if isinstance(op, type) else type(op)
+    lines = [line for line in (inspect.getdoc(cls) or "").splitlines() if line.startswith("Rule:")]
+    if len(lines) != 1:
+        raise ValueError(f"{cls.__name__}: expected one 'Rule:' line in the docstring, found "
+                         f"{len(lines)}. Add one, e.g. 'Rule: dL/dx = g · 2 · x'.")
+    terms = []
+    for part in lines[0][len("Rule:"):].split(";"):
+        name, eq, formula = part.strip().partition(" = ")
+        if not (eq and name.startswith("dL/d") and len(name) > 4 and formula.strip()):
+            raise ValueError(f"{cls.__name__}: the rule term {part.strip()!r} is not of the "
+                             "form 'dL/d<input> = <formula>'.")
+        terms.append((name[4:], formula.strip()))
+    return terms
+
+
+def input_names(node):
+    """(name in the op's forward, name of the tensor) for each input of a recorded node:
+    what the names of its rule stand for (``x`` is ``#3 mat_mul``)."""
+    params = list(inspect.signature(type(node).forward).parameters.values())[1:]
+    names = []
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            names += [f"{p.name}[{k}]" for k in range(len(node.inputs) - len(names))]
+            break
+        names.append(p.name)
+    return [(n, tensor_name(t)) for n, t in zip(names, node.inputs)]
 
 
 def _summary(t):
@@ -104,8 +143,9 @@ class BackwardStep:
         for k, g in enumerate(self.upstream):
             label = "dL/d output" if len(self.upstream) == 1 else f"dL/d output {k}"
             lines.append(f"  {label}: {_summary(g)}")
-        lines.append("  rule:")
-        lines += ["    " + line for line in self.rule.splitlines()]
+        rule = self.rule.split("; ") if self.rule.startswith("dL/d") else self.rule.splitlines()
+        lines += [("  rule:       " if k == 0 else "              ") + part
+                  for k, part in enumerate(rule)]
         for n, g in self.grads:
             lines.append(f"  -> dL/d {n}: {_summary(g)}")
         for n, src, dst in self.broadcast:

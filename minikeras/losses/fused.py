@@ -16,6 +16,8 @@ class SigmoidCrossEntropy(Function):
 
     the second form never overflows (e^(-|x|) <= 1).   dloss/dx = σ(x) - z,
     dloss/dz = -x.
+
+    Rule: dL/dx = unbroadcast(g · (σ(x) - z), x); dL/dz = unbroadcast(-g · x, z)
     """
 
     def forward(self, x, z):
@@ -38,6 +40,8 @@ class SoftmaxCrossEntropy(Function):
     with log_softmax computed after subtracting the maximum (no overflow).
     dloss/dx = softmax(x)·Σt - t  (= softmax - onehot for one-hot or smoothed labels, whose
     sum is 1);  dloss/dt = -log_softmax(x).
+
+    Rule: dL/dx = g · (softmax(x) · sum(t) - t); dL/dt = -g · log_softmax(x)   (g with the class axis put back)
     """
 
     def __init__(self, axis):
@@ -71,6 +75,8 @@ class SparseSoftmaxCrossEntropy(Function):
     "sum_over_batch_size" reduction), in the same node: d(mean)/dx = (softmax - onehot) / N.
     It gives the same bits as the per-sample losses followed by ``ops.sum`` and a division
     by N, with two nodes fewer on the tape.
+
+    Rule: dL/dx = g · (softmax(x) - one_hot(labels)), g divided by N when mean; dL/dlabels = none
     """
 
     def __init__(self, axis, mean=False):

@@ -71,6 +71,8 @@ class Conv(Function):
         dL/db = Σ dL/dy over every axis but the last
 
     The forward pass keeps ``cols`` (the im2col matrix of x) for dL/dW.
+
+    Rule: dL/dx = ConvInputGrad(g, w); dL/dw = ConvKernelGrad(x, g); dL/db = sum(g) over every axis but the last
     """
 
     def __init__(self, geometry):
@@ -133,6 +135,8 @@ class ConvRelu(Conv):
     activation-sized array instead of two. Backward goes through the ReLU first, then the
     convolution's rules (see :class:`Conv`), with dL/dy = dL/dout · [out > 0]; the mask is
     a constant there (relu'' = 0).
+
+    Rule: dL/dx = ConvInputGrad(g · [z > 0], w); dL/dw = ConvKernelGrad(x, g · [z > 0]); dL/db = sum(g · [z > 0]) over every axis but the last
     """
 
     def forward(self, x, w, b=None):
@@ -154,6 +158,8 @@ class ConvInputGrad(Function):
 
     z is linear in g and in W; for dL/dz = h:
         dL/dg = conv(h, W)                 dL/dW = ConvKernelGrad(h, g)
+
+    Rule: dL/dg = conv(h, w); dL/dw = ConvKernelGrad(h, g)
     """
 
     def __init__(self, geometry, input_shape):
@@ -181,6 +187,8 @@ class ConvKernelGrad(Function):
 
     z is linear in x and in g; for dL/dz = h:
         dL/dx = ConvInputGrad(g, h)         dL/dg = conv(x, h)
+
+    Rule: dL/dx = ConvInputGrad(g, h); dL/dg = conv(x, h)
     """
 
     def __init__(self, geometry, kernel_shape, cols=None):

@@ -63,6 +63,8 @@ class Cast(Function):
 
     Between float types dL/dx = dL/dy cast back to x's dtype; from or to an integer type
     there is no gradient (the values are rounded or were not continuous).
+
+    Rule: dL/dx = cast(g, x.dtype) between float types, else none
     """
 
     def __init__(self, dtype):

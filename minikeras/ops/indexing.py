@@ -71,7 +71,10 @@ def _check_bounds(indices, n, where, opname):
 # --------------------------------------------------------------------------- gather, scatter
 class GetItem(Function):
     """z = x[key] (basic slicing, integers, None, ..., boolean masks, integer arrays).
-    dL/dx = zeros like x with dL/dz added at [key] (:class:`ScatterAdd`)."""
+    dL/dx = zeros like x with dL/dz added at [key] (:class:`ScatterAdd`).
+
+    Rule: dL/dx = ScatterAdd(key, x.shape)(g)
+    """
 
     def __init__(self, key):
         self.key = key
@@ -85,7 +88,10 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     """z = zeros(shape) with g added at z[key]; where ``key`` picks a position several times
-    the values add up.   dL/dg = dL/dz[key] (:class:`GetItem`, the gather)."""
+    the values add up.   dL/dg = dL/dz[key] (:class:`GetItem`, the gather).
+
+    Rule: dL/dg = h[key]
+    """
 
     def __init__(self, key, shape):
         self.key, self.shape = key, tuple(shape)
@@ -180,7 +186,10 @@ def take_along_axis(x, indices, axis=None):
 class Where(Function):
     """z = x1 where ``condition`` is true, x2 elsewhere (all three broadcast).
     dL/dx1 = dL/dz where condition, 0 elsewhere; dL/dx2 = dL/dz where not condition
-    (each summed back to its input's shape). The condition gets no gradient."""
+    (each summed back to its input's shape). The condition gets no gradient.
+
+    Rule: dL/dx1 = unbroadcast(g · [condition], x1); dL/dx2 = unbroadcast(g · [not condition], x2); dL/dcondition = none
+    """
 
     def forward(self, x1, x2, condition):
         return backend.xp.where(condition, x1, x2)

@@ -39,6 +39,8 @@ class MatMul(Function):
         dL/dX = dL/dZ @ Yᵀ        dL/dY = Xᵀ @ dL/dZ
 
     each summed over the batch axes that were broadcast for that operand.
+
+    Rule: dL/dx1 = unbroadcast(g @ x2ᵀ, x1); dL/dx2 = unbroadcast(x1ᵀ @ g, x2)   (a 1-D operand taken as a matrix)
     """
 
     def forward(self, x1, x2):
@@ -164,6 +166,8 @@ class Einsum(Function):
 
     ``subscripts`` here are explicit letters (``"..."`` and implicit mode are resolved by
     :func:`einsum` before this class is called).
+
+    Rule: dL/darrays[i] = einsum(out and the other operands' subscripts -> subsᵢ)(g, the other arrays), broadcast to arrays[i].shape
     """
 
     def __init__(self, inputs, output):

@@ -23,7 +23,10 @@ def _mask(condition, like):
 
 # --------------------------------------------------------------------------- binary
 class Add(Function):
-    """z = x + y.   dz/dx = 1, dz/dy = 1."""
+    """z = x + y.   dz/dx = 1, dz/dy = 1.
+
+    Rule: dL/dx = unbroadcast(g, x); dL/dy = unbroadcast(g, y)
+    """
 
     def forward(self, x, y):
         return x + y
@@ -35,7 +38,10 @@ class Add(Function):
 
 
 class Subtract(Function):
-    """z = x - y.   dz/dx = 1, dz/dy = -1."""
+    """z = x - y.   dz/dx = 1, dz/dy = -1.
+
+    Rule: dL/dx = unbroadcast(g, x); dL/dy = unbroadcast(-g, y)
+    """
 
     def forward(self, x, y):
         return x - y
@@ -47,7 +53,10 @@ class Subtract(Function):
 
 
 class Multiply(Function):
-    """z = x * y.   dz/dx = y, dz/dy = x."""
+    """z = x * y.   dz/dx = y, dz/dy = x.
+
+    Rule: dL/dx = unbroadcast(g · y, x); dL/dy = unbroadcast(g · x, y)
+    """
 
     def forward(self, x, y):
         return x * y
@@ -59,7 +68,10 @@ class Multiply(Function):
 
 
 class Divide(Function):
-    """z = x / y.   dz/dx = 1/y, dz/dy = -x/y² = -z/y."""
+    """z = x / y.   dz/dx = 1/y, dz/dy = -x/y² = -z/y.
+
+    Rule: dL/dx = unbroadcast(g / y, x); dL/dy = unbroadcast(-g · x / y², y)
+    """
 
     def forward(self, x, y):
         if x.dtype.kind in "iub" and y.dtype.kind in "iub":
@@ -75,7 +87,10 @@ class Divide(Function):
 
 
 class Power(Function):
-    """z = x ** y.   dz/dx = y·x^(y-1), dz/dy = z·log(x) (defined where x > 0; 0 elsewhere)."""
+    """z = x ** y.   dz/dx = y·x^(y-1), dz/dy = z·log(x) (defined where x > 0; 0 elsewhere).
+
+    Rule: dL/dx = unbroadcast(g · y · x^(y - 1), x); dL/dy = unbroadcast(g · z · log(x) · [x > 0], y)
+    """
 
     def forward(self, x, y):
         return backend.xp.power(x, y)
@@ -99,7 +114,10 @@ def where_mask(condition, x, fill):
 
 class Maximum(Function):
     """z = max(x, y).   dz/dx = 1 where x >= y else 0; dz/dy = 1 where y > x else 0
-    (ties send the gradient to x, as TensorFlow does)."""
+    (ties send the gradient to x, as TensorFlow does).
+
+    Rule: dL/dx = unbroadcast(g · [x >= y], x); dL/dy = unbroadcast(g · [x < y], y)
+    """
 
     def forward(self, x, y):
         return backend.xp.maximum(x, y)
@@ -114,7 +132,10 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """z = min(x, y).   dz/dx = 1 where x <= y else 0; dz/dy = 1 where y < x else 0."""
+    """z = min(x, y).   dz/dx = 1 where x <= y else 0; dz/dy = 1 where y < x else 0.
+
+    Rule: dL/dx = unbroadcast(g · [x <= y], x); dL/dy = unbroadcast(g · [x > y], y)
+    """
 
     def forward(self, x, y):
         return backend.xp.minimum(x, y)
@@ -168,7 +189,10 @@ def minimum(x1, x2):
 
 # --------------------------------------------------------------------------- unary
 class Negative(Function):
-    """z = -x.   dz/dx = -1."""
+    """z = -x.   dz/dx = -1.
+
+    Rule: dL/dx = -g
+    """
 
     def forward(self, x):
         return -x
@@ -178,7 +202,10 @@ class Negative(Function):
 
 
 class Abs(Function):
-    """z = |x|.   dz/dx = sign(x) (0 at x = 0)."""
+    """z = |x|.   dz/dx = sign(x) (0 at x = 0).
+
+    Rule: dL/dx = g · sign(x)
+    """
 
     def forward(self, x):
         return backend.xp.abs(x)
@@ -188,7 +215,10 @@ class Abs(Function):
 
 
 class Sign(Function):
-    """z = sign(x) ∈ {-1, 0, 1}.   dz/dx = 0 almost everywhere."""
+    """z = sign(x) ∈ {-1, 0, 1}.   dz/dx = 0 almost everywhere.
+
+    Rule: dL/dx = g · 0
+    """
 
     def forward(self, x):
         return backend.xp.sign(x)
@@ -198,7 +228,10 @@ class Sign(Function):
 
 
 class Square(Function):
-    """z = x².   dz/dx = 2x."""
+    """z = x².   dz/dx = 2x.
+
+    Rule: dL/dx = g · 2 · x
+    """
 
     def forward(self, x):
         return x * x
@@ -208,7 +241,10 @@ class Square(Function):
 
 
 class Sqrt(Function):
-    """z = √x.   dz/dx = 1 / (2√x) = 1 / (2z)."""
+    """z = √x.   dz/dx = 1 / (2√x) = 1 / (2z).
+
+    Rule: dL/dx = g / (2 · z)
+    """
 
     def forward(self, x):
         return backend.xp.sqrt(x)
@@ -218,7 +254,10 @@ class Sqrt(Function):
 
 
 class Reciprocal(Function):
-    """z = 1/x.   dz/dx = -1/x² = -z²."""
+    """z = 1/x.   dz/dx = -1/x² = -z².
+
+    Rule: dL/dx = -g · z · z
+    """
 
     def forward(self, x):
         return 1 / x
@@ -229,7 +268,10 @@ class Reciprocal(Function):
 
 
 class Exp(Function):
-    """z = eˣ.   dz/dx = eˣ = z."""
+    """z = eˣ.   dz/dx = eˣ = z.
+
+    Rule: dL/dx = g · z
+    """
 
     def forward(self, x):
         return backend.xp.exp(x)
@@ -239,7 +281,10 @@ class Exp(Function):
 
 
 class Log(Function):
-    """z = ln x.   dz/dx = 1/x."""
+    """z = ln x.   dz/dx = 1/x.
+
+    Rule: dL/dx = g / x
+    """
 
     def forward(self, x):
         return backend.xp.log(x)
@@ -249,7 +294,10 @@ class Log(Function):
 
 
 class Log1p(Function):
-    """z = ln(1 + x), accurate for small x.   dz/dx = 1/(1 + x)."""
+    """z = ln(1 + x), accurate for small x.   dz/dx = 1/(1 + x).
+
+    Rule: dL/dx = g / (1 + x)
+    """
 
     def forward(self, x):
         return backend.xp.log1p(x)
@@ -259,7 +307,10 @@ class Log1p(Function):
 
 
 class Expm1(Function):
-    """z = eˣ - 1, accurate for small x.   dz/dx = eˣ = z + 1."""
+    """z = eˣ - 1, accurate for small x.   dz/dx = eˣ = z + 1.
+
+    Rule: dL/dx = g · (z + 1)
+    """
 
     def forward(self, x):
         return backend.xp.expm1(x)
@@ -269,7 +320,10 @@ class Expm1(Function):
 
 
 class Sin(Function):
-    """z = sin x.   dz/dx = cos x."""
+    """z = sin x.   dz/dx = cos x.
+
+    Rule: dL/dx = g · cos(x)
+    """
 
     def forward(self, x):
         return backend.xp.sin(x)
@@ -279,7 +333,10 @@ class Sin(Function):
 
 
 class Cos(Function):
-    """z = cos x.   dz/dx = -sin x."""
+    """z = cos x.   dz/dx = -sin x.
+
+    Rule: dL/dx = -g · sin(x)
+    """
 
     def forward(self, x):
         return backend.xp.cos(x)
@@ -289,7 +346,10 @@ class Cos(Function):
 
 
 class Tanh(Function):
-    """z = tanh x.   dz/dx = 1 - tanh²x = 1 - z²."""
+    """z = tanh x.   dz/dx = 1 - tanh²x = 1 - z².
+
+    Rule: dL/dx = g · (1 - z · z)
+    """
 
     def forward(self, x):
         return backend.xp.tanh(x)
@@ -300,7 +360,10 @@ class Tanh(Function):
 
 
 class Clip(Function):
-    """z = min(max(x, lo), hi).   dz/dx = 1 where lo <= x <= hi, else 0."""
+    """z = min(max(x, lo), hi).   dz/dx = 1 where lo <= x <= hi, else 0.
+
+    Rule: dL/dx = g · [x_min <= x <= x_max]
+    """
 
     def __init__(self, x_min, x_max):
         self.x_min, self.x_max = x_min, x_max

@@ -40,7 +40,10 @@ def _mask(condition, like):
 
 # --------------------------------------------------------------------------- piecewise linear
 class Relu(Function):
-    """y = max(x, 0).   dy/dx = 1 where x > 0, else 0."""
+    """y = max(x, 0).   dy/dx = 1 where x > 0, else 0.
+
+    Rule: dL/dx = g · [x > 0]
+    """
 
     def forward(self, x):
         return backend.kernels.relu(x)
@@ -53,7 +56,10 @@ class Relu(Function):
 
 
 class Relu6(Function):
-    """y = min(max(x, 0), 6).   dy/dx = 1 where 0 < x < 6, else 0."""
+    """y = min(max(x, 0), 6).   dy/dx = 1 where 0 < x < 6, else 0.
+
+    Rule: dL/dx = g · [0 < x < 6]
+    """
 
     def forward(self, x):
         return backend.xp.clip(x, 0, 6)
@@ -65,7 +71,10 @@ class Relu6(Function):
 
 class LeakyRelu(Function):
     """y = x where x > 0, else negative_slope · x.   dy/dx = 1 where x > 0, else
-    negative_slope."""
+    negative_slope.
+
+    Rule: dL/dx = g · (1 where x > 0, else negative_slope)
+    """
 
     def __init__(self, negative_slope):
         self.negative_slope = negative_slope
@@ -80,7 +89,10 @@ class LeakyRelu(Function):
 
 
 class HardSigmoid(Function):
-    """y = relu6(x + 3) / 6 = clip(x/6 + 1/2, 0, 1).   dy/dx = 1/6 where -3 < x < 3, else 0."""
+    """y = relu6(x + 3) / 6 = clip(x/6 + 1/2, 0, 1).   dy/dx = 1/6 where -3 < x < 3, else 0.
+
+    Rule: dL/dx = g · [-3 < x < 3] / 6
+    """
 
     def forward(self, x):
         return backend.xp.clip(x / 6.0 + 0.5, 0, 1)
@@ -114,7 +126,10 @@ def hard_sigmoid(x):
 # --------------------------------------------------------------------------- exponential family
 class Elu(Function):
     """y = x where x > 0, else alpha·(eˣ - 1).
-    dy/dx = 1 where x > 0, else alpha·eˣ = y + alpha."""
+    dy/dx = 1 where x > 0, else alpha·eˣ = y + alpha.
+
+    Rule: dL/dx = g · (1 where x > 0, else z + alpha)
+    """
 
     def __init__(self, alpha):
         self.alpha = alpha
@@ -130,7 +145,10 @@ class Elu(Function):
 
 class Selu(Function):
     """y = scale·x where x > 0, else scale·alpha·(eˣ - 1), with Keras's alpha ≈ 1.6733 and
-    scale ≈ 1.0507.   dy/dx = scale where x > 0, else scale·alpha·eˣ = y + scale·alpha."""
+    scale ≈ 1.0507.   dy/dx = scale where x > 0, else scale·alpha·eˣ = y + scale·alpha.
+
+    Rule: dL/dx = g · (scale where x > 0, else z + scale · alpha)
+    """
 
     def forward(self, x):
         xp = backend.xp
@@ -146,7 +164,10 @@ class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + e⁻ˣ).   dy/dx = σ(x)·(1 - σ(x)) = y·(1 - y).
 
     Computed from e^(-|x|), which never overflows: 1/(1 + e^(-|x|)) for x >= 0 and
-    e^(-|x|)/(1 + e^(-|x|)) for x < 0 (the same value, rearranged)."""
+    e^(-|x|)/(1 + e^(-|x|)) for x < 0 (the same value, rearranged).
+
+    Rule: dL/dx = g · z · (1 - z)
+    """
 
     def forward(self, x):
         xp = backend.xp
@@ -160,7 +181,10 @@ class Sigmoid(Function):
 
 class Softplus(Function):
     """y = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^(-|x|)) so that it never overflows.
-    dy/dx = eˣ / (1 + eˣ) = σ(x)."""
+    dy/dx = eˣ / (1 + eˣ) = σ(x).
+
+    Rule: dL/dx = g · sigmoid(x)
+    """
 
     def forward(self, x):
         xp = backend.xp
@@ -171,7 +195,10 @@ class Softplus(Function):
 
 
 class Softsign(Function):
-    """y = x / (1 + |x|).   dy/dx = 1 / (1 + |x|)²."""
+    """y = x / (1 + |x|).   dy/dx = 1 / (1 + |x|)².
+
+    Rule: dL/dx = g / (1 + |x|)²
+    """
 
     def forward(self, x):
         return x / (1 + backend.xp.abs(x))
@@ -183,7 +210,10 @@ class Softsign(Function):
 
 class Silu(Function):
     """y = x·σ(x) (also called swish).   dy/dx = σ(x) + x·σ(x)·(1 - σ(x))
-    = σ(x)·(1 + x·(1 - σ(x)))."""
+    = σ(x)·(1 + x·(1 - σ(x))).
+
+    Rule: dL/dx = g · σ(x) · (1 + x · (1 - σ(x)))
+    """
 
     def forward(self, x):
         xp = backend.xp
@@ -276,7 +306,10 @@ def _erf_array(x):
 
 
 class Erf(Function):
-    """y = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt.   dy/dx = 2/√π · e^(-x²)."""
+    """y = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt.   dy/dx = 2/√π · e^(-x²).
+
+    Rule: dL/dx = g · 2/√π · exp(-x²)
+    """
 
     def forward(self, x):
         return _erf_array(x)
@@ -300,6 +333,8 @@ class Gelu(Function):
     Tanh approximation (``approximate=True``): y = x/2 · (1 + tanh(u)) with
     u = √(2/π)·(x + 0.044715·x³).   dy/dx = (1 + tanh u)/2 + x/2 · (1 - tanh²u) · du/dx,
     du/dx = √(2/π)·(1 + 3·0.044715·x²).
+
+    Rule: dL/dx = g · (Φ(x) + x · φ(x)), or the tanh form's dy/dx when approximate
     """
 
     def __init__(self, approximate):
@@ -333,7 +368,10 @@ def gelu(x, approximate=True):
 # --------------------------------------------------------------------------- softmax family
 class Softmax(Function):
     """y = eˣ / Σ eˣ along ``axis``.   dy_i/dx_j = y_i·(δ_ij - y_j), so
-    dL/dx = y · (g - Σ (g·y) along axis)."""
+    dL/dx = y · (g - Σ (g·y) along axis).
+
+    Rule: dL/dx = z · (g - sum(g · z, axis, keepdims))
+    """
 
     def __init__(self, axis):
         self.axis = axis
@@ -349,7 +387,10 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """y = x - log Σ eˣ along ``axis`` (computed after subtracting the maximum, so that
     eˣ never overflows).   dy_i/dx_j = δ_ij - softmax(x)_j, so
-    dL/dx = g - eʸ · Σ g along axis (eʸ is the softmax)."""
+    dL/dx = g - eʸ · Σ g along axis (eʸ is the softmax).
+
+    Rule: dL/dx = g - exp(z) · sum(g, axis, keepdims)
+    """
 
     def __init__(self, axis):
         self.axis = axis

@@ -40,6 +40,8 @@ class Moments(Function):
     dμ/dx_i = 1/N.   dσ²/dx_i = 2 (x_i - μ) / N (the terms through μ add up to zero,
     because Σ (x - μ) = 0). So, with g_μ and g_σ² the gradients of the two outputs,
     dL/dx = g_μ / N + g_σ² · 2 (x - μ) / N.
+
+    Rule: dL/dx = expand(g0) / n + expand(g1) · 2 · (x - mean(x)) / n
     """
     n_outputs = 2
 
@@ -98,6 +100,8 @@ class Standardize(Function):
 
     ``forward`` keeps the statistics on the node (``mean``, ``variance``, keepdims-shaped
     arrays), so BatchNormalization updates its moving averages without computing them twice.
+
+    Rule: dL/dx = s · (g - mean(g) - z · mean(g · z)), s = 1/√(var(x) + ε), means over axes
     """
 
     def __init__(self, axes, epsilon):
@@ -155,6 +159,8 @@ class BatchNorm(Function):
     dy/dβ = 1.   dy/dγ = (x - m)·s.
     The gradients of the broadcast inputs are summed back to their shapes (unbroadcast).
     Inputs: x, m, v, then β if ``has_offset``, then γ if ``has_scale``.
+
+    Rule: dL/dx = unbroadcast(g · s · gamma, x) with s = 1/√(variance + ε); dL/dmean = unbroadcast(-g · s · gamma, mean); dL/dvariance = unbroadcast(-½ · g · s³ · gamma · (x - mean), variance); dL/dbeta = unbroadcast(g, beta); dL/dgamma = unbroadcast(g · (x - mean) · s, gamma)
     """
     public_name = "batch_normalization"
 

@@ -40,7 +40,10 @@ class MaxPool(_Pool):
 
     dy/dx = 1 for the cell holding the window's maximum (the first one, in row-major order,
     when several tie) and 0 for every other cell, so dL/dx is dL/dy scattered to those cells
-    (:class:`MaxPoolScatter`), summed where overlapping windows share a maximum."""
+    (:class:`MaxPoolScatter`), summed where overlapping windows share a maximum.
+
+    Rule: dL/dx = MaxPoolScatter(argmax, x.shape)(g)
+    """
 
     def forward(self, x):
         # The argmax is only needed if a backward pass can follow.
@@ -61,7 +64,10 @@ class MaxPoolScatter(_Pool):
     z[n, a, b, c] = Σ g[n, i, j, c] over the outputs (i, j) whose maximum is cell (a, b).
 
     Linear in g; its transpose is the gather at the same cells, so
-    dL/dg[n, i, j, c] = dL/dz at the cell chosen for (i, j) (:class:`MaxPoolGather`)."""
+    dL/dg[n, i, j, c] = dL/dz at the cell chosen for (i, j) (:class:`MaxPoolGather`).
+
+    Rule: dL/dg = MaxPoolGather(argmax)(h)
+    """
 
     def __init__(self, argmax, x_shape, pool, strides, padding):
         super().__init__(pool, strides, padding)
@@ -78,7 +84,10 @@ class MaxPoolGather(_Pool):
     """z[n, i, j, c] = h at the input cell chosen by ``argmax`` for output (i, j).
 
     Linear in h; its transpose is :class:`MaxPoolScatter`: dL/dh = dL/dz scattered back to
-    the chosen cells."""
+    the chosen cells.
+
+    Rule: dL/dh = MaxPoolScatter(argmax, h.shape)(g)
+    """
 
     def __init__(self, argmax, pool, strides, padding):
         super().__init__(pool, strides, padding)
@@ -96,7 +105,10 @@ class AveragePool(_Pool):
     the window of (i, j), m_ij of them ("valid": m = kh·kw; "same": fewer at the borders).
 
     dy[n, i, j, c]/dx[n, a, b, c] = 1 / m_ij for each cell of the window, so dL/dx[a, b] =
-    Σ dL/dy[i, j] / m_ij over the windows that hold (a, b) (:class:`AveragePoolTranspose`)."""
+    Σ dL/dy[i, j] / m_ij over the windows that hold (a, b) (:class:`AveragePoolTranspose`).
+
+    Rule: dL/dx = AveragePoolTranspose(x.shape)(g)
+    """
 
     def forward(self, x):
         return backend.kernels.average_pool_forward(x, *self._args())
@@ -113,7 +125,10 @@ class AveragePoolTranspose(_Pool):
     the transpose of average pooling.
 
     Linear in g; the transpose of this transpose is average pooling itself, so
-    dL/dg = average_pool(dL/dz) (:class:`AveragePool`)."""
+    dL/dg = average_pool(dL/dz) (:class:`AveragePool`).
+
+    Rule: dL/dg = AveragePool(h)
+    """
 
     def __init__(self, x_shape, pool, strides, padding):
         super().__init__(pool, strides, padding)

@@ -69,6 +69,8 @@ class LstmSequence(Function):
     at a masked step dz_t = 0 and dh, dc pass to step t-1 unchanged. Then
     dW = Σ_t x_tᵀ dz_t,  dU = Σ_t h_{t-1}ᵀ dz_t,  db = Σ_t Σ_batch dz_t,  dx_t = dz_t Wᵀ,
     and dh₀, dc₀ are what reaches step 0. The mask gets no gradient.
+
+    Rule: dL/dx = dz_t Wᵀ at each t; dL/dh0 = dh reaching step 0; dL/dc0 = dc reaching step 0; dL/dkernel = Σ_t x_tᵀ dz_t; dL/drecurrent_kernel = Σ_t h_{t-1}ᵀ dz_t; dL/dbias = Σ_t Σ_batch dz_t; dL/dmask = none   (the walk above, from g0 at each output_t, g1 at h_T, g2 at c_T)
     """
 
     n_outputs = 3
@@ -122,6 +124,8 @@ class GruSequence(Function):
     dâ_h): dW = Σ_t x_tᵀ da_t, dx_t = da_t Wᵀ, db_in = Σ da; reset_after=True:
     dU = Σ_t h_{t-1}ᵀ dm_t, db_rec = Σ dm; reset_after=False: dU_{z,r} = Σ_t h_{t-1}ᵀ (dz, dr),
     dU_h = Σ_t (r·h_{t-1})ᵀ dâ_h.
+
+    Rule: dL/dx = da_t Wᵀ at each t; dL/dh0 = dh reaching step 0; dL/dkernel = Σ_t x_tᵀ da_t; dL/drecurrent_kernel = dU above; dL/dbias = (db_in, db_rec) above; dL/dmask = none   (the walk above, from g0 at each output_t, g1 at h_T)
     """
 
     n_outputs = 2

@@ -76,7 +76,10 @@ def _float_input(x):
 # --------------------------------------------------------------------------- sum, mean
 class Sum(Function):
     """z = Σ x over ``axes``.   dz/dx = 1: every input element receives the gradient of the
-    output element it was added into (the output gradient, broadcast back)."""
+    output element it was added into (the output gradient, broadcast back).
+
+    Rule: dL/dx = expand(g)
+    """
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
@@ -90,7 +93,10 @@ class Sum(Function):
 
 
 class Mean(Function):
-    """z = (1/n) Σ x over ``axes``, n the number of elements reduced.   dz/dx = 1/n."""
+    """z = (1/n) Σ x over ``axes``, n the number of elements reduced.   dz/dx = 1/n.
+
+    Rule: dL/dx = expand(g) / n, n the number of elements reduced
+    """
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
@@ -118,7 +124,10 @@ def mean(x, axis=None, keepdims=False):
 # --------------------------------------------------------------------------- max, min
 class Max(Function):
     """z = max x over ``axes``.   dz/dx = 1 at the positions equal to the max, 0 elsewhere;
-    when k elements tie for the max each receives 1/k of the gradient (as TensorFlow does)."""
+    when k elements tie for the max each receives 1/k of the gradient (as TensorFlow does).
+
+    Rule: dL/dx = expand(g) · [x == expand(z)] / k, k the number of ties
+    """
 
     reduce = "max"
 
@@ -150,7 +159,10 @@ class Max(Function):
 
 class Min(Max):
     """z = min x over ``axes``.   dz/dx = 1 at the positions equal to the min (1/k each for
-    k ties), 0 elsewhere."""
+    k ties), 0 elsewhere.
+
+    Rule: dL/dx = expand(g) · [x == expand(z)] / k, k the number of ties
+    """
 
     reduce = "min"
 
@@ -186,6 +198,8 @@ class Prod(Function):
     P the product of all nonzero elements, x_i taken as 1 if it is zero) and Z_i that of
     the other *zero* elements: Z_i = 1 when there are none, x_k when there is one (at k;
     its value is 0, but it keeps d/dx_k right for second derivatives), 0 when there are more.
+
+    Rule: dL/dx = expand(g) · (the product of the other elements), expand(z) / x where no x is 0
     """
 
     def __init__(self, axes, keepdims):
@@ -222,7 +236,10 @@ def prod(x, axis=None, keepdims=False, dtype=None):
 # --------------------------------------------------------------------------- var, std
 class Var(Function):
     """z = (1/n) Σ (x - x̄)², the population variance (ddof=0, as Keras).
-    dz/dx_i = 2 (x_i - x̄) / n  (the terms through x̄ sum to zero)."""
+    dz/dx_i = 2 (x_i - x̄) / n  (the terms through x̄ sum to zero).
+
+    Rule: dL/dx = expand(g) · 2 · (x - mean(x)) / n
+    """
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
@@ -239,7 +256,10 @@ class Var(Function):
 
 class Std(Function):
     """z = √var(x), the population standard deviation.
-    dz/dx_i = (x_i - x̄) / (n·z)  (taken as 0 where z = 0, where all elements are equal)."""
+    dz/dx_i = (x_i - x̄) / (n·z)  (taken as 0 where z = 0, where all elements are equal).
+
+    Rule: dL/dx = expand(g) · (x - mean(x)) / (n · expand(z)), z taken as 1 where it is 0
+    """
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
@@ -274,7 +294,10 @@ def std(x, axis=None, keepdims=False):
 class LogSumExp(Function):
     """z = log Σ exp(x), computed as m + log Σ exp(x - m) with m the max, so that large x
     do not overflow.   dz/dx = exp(x - z) = softmax(x) over ``axes``, computed as
-    exp(x - m) / Σ exp(x - m) (exp(x - z) would lose digits to the rounding of a large z)."""
+    exp(x - m) / Σ exp(x - m) (exp(x - z) would lose digits to the rounding of a large z).
+
+    Rule: dL/dx = expand(g) · softmax(x)
+    """
 
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims

@@ -41,7 +41,10 @@ def _like(g, x):
 
 # --------------------------------------------------------------------------- reshape, broadcast
 class Reshape(Function):
-    """z = x with a new shape (same values, same order).   dL/dx = dL/dz reshaped back."""
+    """z = x with a new shape (same values, same order).   dL/dx = dL/dz reshaped back.
+
+    Rule: dL/dx = reshape(g, x.shape)
+    """
 
     def __init__(self, new_shape):
         self.new_shape = new_shape
@@ -67,7 +70,10 @@ def reshape(x, newshape):
 
 
 class BroadcastTo(Function):
-    """z = x repeated along broadcast axes.   dL/dx = dL/dz summed over those axes."""
+    """z = x repeated along broadcast axes.   dL/dx = dL/dz summed over those axes.
+
+    Rule: dL/dx = unbroadcast(g, x)
+    """
 
     def __init__(self, shape):
         self.shape = shape
@@ -120,7 +126,10 @@ def squeeze(x, axis=None):
 # --------------------------------------------------------------------------- permuting axes
 class Transpose(Function):
     """z = x with its axes permuted: z.shape[i] = x.shape[axes[i]].
-    dL/dx = dL/dz permuted by the inverse permutation."""
+    dL/dx = dL/dz permuted by the inverse permutation.
+
+    Rule: dL/dx = transpose(g, argsort(axes))
+    """
 
     def __init__(self, axes):
         self.axes = axes
@@ -174,7 +183,10 @@ def swapaxes(x, axis1, axis2):
 
 
 class Flip(Function):
-    """z = x reversed along ``axes``.   dL/dx = dL/dz reversed along the same axes."""
+    """z = x reversed along ``axes``.   dL/dx = dL/dz reversed along the same axes.
+
+    Rule: dL/dx = flip(g, axes)
+    """
 
     def __init__(self, axes):
         self.axes = axes
@@ -196,7 +208,10 @@ def flip(x, axis=None):
 # --------------------------------------------------------------------------- joining, splitting
 class Concatenate(Function):
     """z = [x₁ x₂ ...] joined along ``axis``.   dL/dxₖ = the slice of dL/dz that xₖ filled
-    (dL/dz split at the same offsets)."""
+    (dL/dz split at the same offsets).
+
+    Rule: dL/dxs[k] = split(g, at the offsets where the xs were joined, axis)[k]
+    """
 
     def __init__(self, axis):
         self.axis = axis
@@ -232,7 +247,10 @@ def concatenate(xs, axis=0):
 
 class Stack(Function):
     """z = x₁, x₂, ... stacked along a new ``axis``.   dL/dxₖ = the k-th slice of dL/dz
-    along that axis."""
+    along that axis.
+
+    Rule: dL/dxs[k] = squeeze(split(g, len(xs), axis)[k], axis)
+    """
 
     def __init__(self, axis):
         self.axis = axis
@@ -261,7 +279,10 @@ def stack(x, axis=0):
 class Split(Function):
     """z₁, z₂, ... = the pieces of x between the split ``indices`` along ``axis`` (one output
     per piece).   dL/dx = the pieces' gradients concatenated, zeros for a piece that
-    received none."""
+    received none.
+
+    Rule: dL/dx = concatenate([g0, g1, ...], axis), zeros for a piece that received no gradient
+    """
 
     def __init__(self, indices, axis):
         self.indices, self.axis = indices, axis
@@ -304,7 +325,10 @@ def split(x, indices_or_sections, axis=0):
 # --------------------------------------------------------------------------- copying
 class Tile(Function):
     """z = x repeated ``reps[i]`` times along axis i (the whole block, as np.tile).
-    dL/dx = dL/dz cut into its copies of x and summed over the copies."""
+    dL/dx = dL/dz cut into its copies of x and summed over the copies.
+
+    Rule: dL/dx = g cut into its reps copies of x, summed over the copies
+    """
 
     def __init__(self, reps):
         self.reps = reps
@@ -334,7 +358,10 @@ def tile(x, repeats):
 
 class Repeat(Function):
     """z = each element of x repeated ``repeats`` times along ``axis`` (as np.repeat).
-    dL/dx = dL/dz summed over the copies of each element."""
+    dL/dx = dL/dz summed over the copies of each element.
+
+    Rule: dL/dx = g summed over the copies of each element
+    """
 
     def __init__(self, repeats, axis):
         self.repeats, self.axis = repeats, axis
@@ -375,7 +402,10 @@ def repeat(x, repeats, axis=None):
 # --------------------------------------------------------------------------- padding
 class Pad(Function):
     """z = x surrounded by ``value``, ``pads[i] = (before, after)`` along axis i.
-    dL/dx = the middle of dL/dz, where x was placed."""
+    dL/dx = the middle of dL/dz, where x was placed.
+
+    Rule: dL/dx = g[the middle, where x was placed]
+    """
 
     def __init__(self, pads, value):
         self.pads, self.value = pads, value
