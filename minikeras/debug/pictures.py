@@ -16,24 +16,9 @@ import subprocess
 from .. import backend
 from ..tensor import Tensor, Variable
 from .steps import backward_steps, tensor_name
+from .targets import graph_nodes
 
 __all__ = ["print_tape", "tape_to_dot", "plot_tape"]
-
-
-def _check_target(target, what):
-    if not isinstance(target, Tensor):
-        raise TypeError(f"{what}() takes a Tensor (the loss, usually), got {type(target).__name__}.")
-    if target._node is None:
-        raise ValueError(f"{what}(): the target needs no gradient: no recorded op made it, so "
-                         "there is no tape to show. Compute it from tensors with "
-                         "requires_grad=True (or inside a GradientTape, from trainable Variables).")
-
-
-def _freed(node, what):
-    return RuntimeError(
-        f"{what}(): the graph behind {node.describe()} was already freed by a backward() or "
-        "tape.gradient() call. Draw it before, or keep it with GradientTape(persistent=True) "
-        "or backward(retain_graph=True).")
 
 
 def _stats(t):
@@ -54,7 +39,7 @@ def print_tape(target):
     """Print the graph behind ``target`` as an indented tree, the target first: each op
     with the line that called it, each input under its op. A node met a second time is
     shown once and then named (``see #12 above``). Returns the text, too."""
-    _check_target(target, "print_tape")
+    graph_nodes(target, "print_tape")   # checks the target and that no node was freed
     lines, shown = [], set()
 
     def visit(t, prefix, last, top=False):
@@ -66,8 +51,6 @@ def print_tape(target):
         if id(node) in shown:
             lines.append(f"{prefix}{branch}{tensor_name(t)}  (see #{node.seq} above)")
             return
-        if node.inputs is None:
-            raise _freed(node, "print_tape")
         shown.add(id(node))
         where = f"  at {node.location()}" if node.location() != "?" else ""
         lines.append(f"{prefix}{branch}#{node.seq} {node.name} -> {tuple(t.shape)} "
@@ -88,7 +71,7 @@ def _quote(text):
 
 def tape_to_dot(target, show_grads=True, rankdir="TB"):
     """The DOT text of the graph behind ``target`` (see the module docstring)."""
-    _check_target(target, "tape_to_dot")
+    graph_nodes(target, "tape_to_dot")   # checks the target and that no node was freed
     grads, step_of = {}, {}
     if show_grads:
         steps = backward_steps(target)
@@ -127,8 +110,6 @@ def tape_to_dot(target, show_grads=True, rankdir="TB"):
         node = t._node
         if node is None or id(node) in seen_nodes:
             continue
-        if node.inputs is None:
-            raise _freed(node, "tape_to_dot")
         seen_nodes.add(id(node))
         where = node.location()
         label = f"#{node.seq} {node.name}" + (f"\n{where}" if where != "?" else "")
@@ -167,15 +148,16 @@ def plot_tape(target, to_file="tape.svg", show_grads=True, rankdir="TB"):
     ``dot`` program; .dot writes the DOT text). Without ``dot`` the DOT text is written
     next to ``to_file`` and the message says how to install Graphviz. Returns the path of
     the file written; in a notebook, an SVG shows inline when the result is displayed."""
-    dot_text = tape_to_dot(target, show_grads=show_grads, rankdir=rankdir)
+    graph_nodes(target, "plot_tape")   # checks the target and that no node was freed
     root, ext = os.path.splitext(to_file)
     fmt = ext.lstrip(".").lower() or "svg"
+    if fmt not in ("svg", "png", "pdf", "dot"):
+        raise ValueError(f"plot_tape(): to_file must end in .svg, .png, .pdf or .dot; got "
+                         f"{to_file!r}.")
+    dot_text = tape_to_dot(target, show_grads=show_grads, rankdir=rankdir)
     if fmt == "dot":
         _write(to_file, dot_text.encode())
         return to_file
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"plot_tape(): to_file must end in .svg, .png, .pdf or .dot; got "
-                         f"{to_file!r}.")
     program = shutil.which("dot")
     if program is None:
         dot_file = root + ".dot"
