@@ -16,6 +16,7 @@ TOOLS = {
     "print_tape": debug.print_tape,
     "tape_to_dot": debug.tape_to_dot,
     "plot_tape": lambda t: debug.plot_tape(t, to_file=os.devnull + ".dot"),  # never written
+    "backprop_player": lambda t: debug.backprop_player(t, to_file=os.devnull + ".html"),
 }
 
 
