@@ -8,9 +8,10 @@ import tempfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import minikeras as keras
-from minikeras import debug, layers
+from minikeras import debug, layers, ops
 
 try:
     from selenium import webdriver
@@ -54,6 +55,10 @@ def _mean_std(text):
 def _assert_gradient_text(text, g):
     """The box text of a gradient against the gradient itself (3 significant digits)."""
     a = np.asarray(g.data, np.float64)
+    if a.size == 1:
+        assert text.startswith("grad = ")
+        assert float(text[len("grad = "):]) == pytest.approx(a.item(), rel=6e-4)
+        return
     mean, std = _mean_std(text)
     assert mean == pytest.approx(a.mean(), rel=6e-3) and std == pytest.approx(a.std(), rel=6e-3)
 
@@ -115,6 +120,44 @@ def test_bad_input_says_what_to_do_and_writes_nothing(tmp_path):
                                                 r"exist; create it first"):
         debug.backprop_player(loss, to_file=str(tmp_path / "missing" / "a.html"))
     assert os.listdir(tmp_path) == []
+
+
+PROGRAM = st.lists(st.tuples(st.sampled_from(["tanh", "square", "add", "multiply"]),
+                              st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(1, 3), min_size=0, max_size=2), program=PROGRAM)
+def test_random_graphs_get_one_box_each_and_every_gradient(tmp_path_factory, shape, program):
+    rng = np.random.default_rng(len(program))
+    leaf = keras.Tensor(rng.standard_normal(shape).astype("float32"), requires_grad=True)
+    weight = keras.Variable(rng.standard_normal(shape).astype("float32"), name="w")
+    data = keras.Tensor(rng.standard_normal(shape).astype("float32"))
+    pool = [leaf, weight, data]
+    with keras.GradientTape() as tape:
+        for op, i, j in program:          # each op on tensors made before it, some reused
+            x, y = pool[i % len(pool)], pool[j % len(pool)]
+            pool.append({"tanh": lambda: ops.tanh(x), "square": lambda: ops.square(x),
+                         "add": lambda: x + y, "multiply": lambda: x * y}[op]())
+        loss = ops.sum(pool[-1] * pool[-1] + leaf * weight)
+    path = str(tmp_path_factory.mktemp("page") / "backprop.html")
+    page, data_ = _data(debug.backprop_player(loss, to_file=path))
+    boxes = re.findall(r'<g class="box ([^"]*)" id="(\w+)"><rect x="(\d+)" y="(\d+)"', page)
+    places = [(int(x), int(y)) for _, _, x, y in boxes]
+    assert len(set(places)) == len(places)                   # no two boxes in one place
+    for (x1, y1), (x2, y2) in zip(sorted(places, key=lambda p: p[::-1]),
+                                  sorted(places, key=lambda p: p[::-1])[1:]):
+        assert y1 != y2 or x2 - x1 >= 340                    # side by side, not overlapping
+    assert len(data_["steps"]) == len(list(debug.backward_steps(loss)))
+    shown = dict(data_["start"])
+    for card in data_["steps"]:
+        shown.update(card["fills"])
+    wanting = {k for cls, k, _, _ in boxes if "tensor" in cls and "data" not in cls}
+    assert set(shown) == wanting                             # every gradient arrives
+    key = {cls.split()[-1]: k for cls, k, _, _ in boxes if "variable" in cls or "leaf" in cls}
+    weight_grad, leaf_grad = tape.gradient(loss, [weight, leaf])
+    _assert_gradient_text(shown[key["variable"]], weight_grad)
+    _assert_gradient_text(shown[key["leaf"]], leaf_grad)
 
 
 # ------------------------------------------------------------------ in a real browser

@@ -107,13 +107,13 @@ def _box(k, x, y, lines, kind, grad_line=None):
     return "".join(out) + "</g>"
 
 
-def _svg(target, tensors, key, ops, edges, row):
+def _svg(tensors, key, ops, edges, row):
     x, y, width, height = _positions(row, edges)
+    arrow = ('<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="14" '
+             'markerHeight="14" markerUnits="userSpaceOnUse" orient="auto">'
+             '<path d="M0,0 L10,5 L0,10 z"/></marker>')
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="graph" width="{width:.0f}" '
-             f'height="{height:.0f}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" '
-             'refY="5" markerWidth="14" markerHeight="14" markerUnits="userSpaceOnUse" '
-             'orient="auto"><path d="M0,0 L10,5 '
-             'L0,10 z"/></marker></defs>']
+             f'height="{height:.0f}"><defs>{arrow}</defs>']
     # an edge goes from the top of the lower box to the bottom of the upper one; the edges
     # that meet one box are spread along its side, in the order of their other ends
     leaving, arriving = {}, {}
@@ -135,7 +135,10 @@ def _svg(target, tensors, key, ops, edges, row):
         parts.append(_box(op, x[op], y[op], [f"#{node.seq} {node.name}", layer], "op"))
     for t in tensors:
         k = key[id(t)]
-        kind = "variable" if isinstance(t, Variable) else ("computed" if t._node else "data")
+        if isinstance(t, Variable):
+            kind = "variable"
+        else:   # made by an op, a leaf that wants a gradient, or data that needs none
+            kind = "computed" if t._node else ("leaf" if t.requires_grad else "data")
         grad = "" if t.requires_grad else "needs no gradient"
         parts.append(_box(k, x[k], y[k], [tensor_name(t), f"{tuple(t.shape)} {t.dtype}"],
                           f"tensor {kind}", grad))
@@ -194,7 +197,7 @@ def backprop_player(target, to_file="backprop.html"):
     with open(PAGE, encoding="utf-8") as f:
         page = f.read()
     page = page.replace("{{TITLE}}", html.escape(f"Backward pass from {tensor_name(target)}"))
-    page = page.replace("{{SVG}}", _svg(target, tensors, key, ops, edges, row))
+    page = page.replace("{{SVG}}", _svg(tensors, key, ops, edges, row))
     page = page.replace("{{DATA}}", json.dumps(data, indent=1).replace("</", "<\\/"))
     _write(to_file, page.encode("utf-8"))
     return to_file
