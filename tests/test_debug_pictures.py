@@ -84,7 +84,7 @@ def test_freed_graphs_and_constants_are_refused():
             tool(y)
         with pytest.raises(ValueError, match="needs no gradient"):
             tool(ops.sum(keras.Tensor([1.0])))
-    with pytest.raises(TypeError, match="takes a Tensor"):
+    with pytest.raises(TypeError, match="takes the Tensor to differentiate"):
         debug.print_tape(np.ones(2))
 
 

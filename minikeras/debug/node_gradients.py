@@ -15,6 +15,7 @@ from .. import ops
 from ..tensor import Tensor
 from ..utils.gradient_check import check_gradients
 from .steps import tensor_name
+from .targets import graph_nodes
 
 __all__ = ["check_node_gradients", "NodeGradientReport"]
 
@@ -58,24 +59,6 @@ class NodeGradientReport:
     __repr__ = __str__
 
 
-def _nodes(target):
-    seen, order, stack = set(), [], [target._node]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        if node.inputs is None:
-            raise RuntimeError(
-                f"check_node_gradients(): the graph behind {node.describe()} was already "
-                "freed by a backward() or tape.gradient() call. Check it before, or keep the "
-                "graph with GradientTape(persistent=True) or backward(retain_graph=True).")
-        seen.add(id(node))
-        order.append(node)
-        stack.extend(t._node for t in node.inputs)
-    order.sort(key=lambda n: n.seq, reverse=True)
-    return order
-
-
 def _rerun(node, rng):
     """The node's op as a function of its inputs, run anew from a copy of the node (so the
     recorded node keeps its own saved arrays); several outputs are folded into one scalar
@@ -109,13 +92,9 @@ def check_node_gradients(target, tolerance=1e-5, eps=1e-6, seed=0):
     The graph is read, not walked: ``tape.gradient`` still works afterwards. Nodes whose op
     cannot run again in float64 are listed as not checked, with the reason.
     """
-    if not isinstance(target, Tensor) or target._node is None:
-        raise ValueError("check_node_gradients(): the target needs no gradient: no recorded op "
-                         "made it. Compute it from tensors with requires_grad=True (or inside "
-                         "a GradientTape, from trainable Variables).")
     rng = np.random.default_rng(seed)
     rows = []
-    for node in _nodes(target):
+    for node in graph_nodes(target, "check_node_gradients"):
         out = node.output(0)
         row = {"node": node, "seq": node.seq, "op": node.name,
                "shape": None if out is None else tuple(out.shape),

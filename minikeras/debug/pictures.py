@@ -14,24 +14,9 @@ from .. import backend
 from ..tensor import Tensor, Variable
 from ..utils.dot import quote, shown, write_picture
 from .steps import backward_steps, tensor_name
+from .targets import graph_nodes
 
 __all__ = ["print_tape", "tape_to_dot", "plot_tape"]
-
-
-def _check_target(target, what):
-    if not isinstance(target, Tensor):
-        raise TypeError(f"{what}() takes a Tensor (the loss, usually), got {type(target).__name__}.")
-    if target._node is None:
-        raise ValueError(f"{what}(): the target needs no gradient: no recorded op made it, so "
-                         "there is no tape to show. Compute it from tensors with "
-                         "requires_grad=True (or inside a GradientTape, from trainable Variables).")
-
-
-def _freed(node, what):
-    return RuntimeError(
-        f"{what}(): the graph behind {node.describe()} was already freed by a backward() or "
-        "tape.gradient() call. Draw it before, or keep it with GradientTape(persistent=True) "
-        "or backward(retain_graph=True).")
 
 
 def _stats(t):
@@ -52,7 +37,7 @@ def print_tape(target):
     """Print the graph behind ``target`` as an indented tree, the target first: each op
     with the line that called it, each input under its op. A node met a second time is
     shown once and then named (``see #12 above``). Returns the text, too."""
-    _check_target(target, "print_tape")
+    graph_nodes(target, "print_tape")   # checks the target and that no node was freed
     lines, shown = [], set()
 
     def visit(t, prefix, last, top=False):
@@ -64,8 +49,6 @@ def print_tape(target):
         if id(node) in shown:
             lines.append(f"{prefix}{branch}{tensor_name(t)}  (see #{node.seq} above)")
             return
-        if node.inputs is None:
-            raise _freed(node, "print_tape")
         shown.add(id(node))
         where = f"  at {node.location()}" if node.location() != "?" else ""
         lines.append(f"{prefix}{branch}#{node.seq} {node.name} -> {tuple(t.shape)} "
@@ -84,7 +67,7 @@ def tape_to_dot(target, show_grads=True, rankdir="TB"):
     """The DOT text of the graph behind ``target`` (see the module docstring). The ops of
     one layer call, and the tensors they made, sit in a box (a DOT ``cluster``) labelled
     with the call's path (``net/block/hidden``), boxes nested as the calls were."""
-    _check_target(target, "tape_to_dot")
+    graph_nodes(target, "tape_to_dot")   # checks the target and that no node was freed
     grads, step_of = _gradients(target) if show_grads else ({}, {})
     members = {}  # layer path (None: outside any layer) -> DOT node statements
     edges, seen_nodes, key = [], set(), {}   # key: DOT name of each tensor, t0, t1, ...
@@ -109,8 +92,6 @@ def tape_to_dot(target, show_grads=True, rankdir="TB"):
         node = t._node
         if node is None or id(node) in seen_nodes:
             continue
-        if node.inputs is None:
-            raise _freed(node, "tape_to_dot")
         seen_nodes.add(id(node))
         where = node.location()
         label = f"#{node.seq} {node.name}" + (f"\n{where}" if where != "?" else "")
@@ -203,5 +184,6 @@ def plot_tape(target, to_file="tape.svg", show_grads=True, rankdir="TB"):
     ``dot`` program; .dot writes the DOT text). Without ``dot`` the DOT text is written
     next to ``to_file`` and the message says how to install Graphviz. Returns the path of
     the file written; in a notebook, the picture itself, shown inline."""
+    graph_nodes(target, "plot_tape")   # checks the target and that no node was freed
     dot_text = tape_to_dot(target, show_grads=show_grads, rankdir=rankdir)
     return shown(write_picture(dot_text, to_file, "plot_tape", default="svg"))

@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend
 from ..autograd import walk_steps
 from ..tensor import Tensor, Variable
+from .targets import graph_nodes
 
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "rule_of",
            "rule_terms"]
@@ -179,14 +180,7 @@ class BackwardSteps:
     """
 
     def __init__(self, target, gradient=None, sources=None, retain_graph=True):
-        if not isinstance(target, Tensor):
-            raise TypeError(f"backward_steps() takes the Tensor to differentiate (a loss), got "
-                            f"{type(target).__name__}.")
-        if target._node is None or not target.requires_grad:
-            raise ValueError(
-                "backward_steps(): the target needs no gradient: no recorded op made it, so "
-                "there is no backward pass to step through. Compute it from tensors with "
-                "requires_grad=True (or inside a GradientTape, from trainable Variables).")
+        total = len(graph_nodes(target, "backward_steps"))   # checks the target, too
         if gradient is None:
             if target.data.size != 1:
                 raise ValueError(
@@ -200,8 +194,7 @@ class BackwardSteps:
         self._walk = walk_steps([target], [seed], keep=keep, retain_graph=retain_graph)
         self._grads = None
         self._index = 0
-        # the walk collects the nodes it will visit on its first step; count them here
-        self.total = _count_nodes(target)
+        self.total = total
 
     def __iter__(self):
         return self
@@ -241,23 +234,6 @@ class BackwardSteps:
             raise RuntimeError("the walk is not finished: step to the end first (steps.run()).")
         return {tensor_name(t): g for t, g in self._grads.values()
                 if t._node is None and t.requires_grad}
-
-
-def _count_nodes(target):
-    seen, stack = set(), [target._node]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node.inputs is None:
-            raise RuntimeError(
-                f"backward_steps(): the graph behind {node.describe()} was already freed by "
-                "an earlier backward() or tape.gradient() call. Record it again, or keep it "
-                "for several walks with GradientTape(persistent=True) or "
-                "backward(retain_graph=True).")
-        stack.extend(t._node for t in node.inputs)
-    return len(seen)
 
 
 def backward_steps(target, gradient=None, sources=None, retain_graph=True):
