@@ -17,7 +17,7 @@ gradient the tape computes by recording its own backward pass (nested GradientTa
 """
 import numpy as np
 
-from .. import backend
+from .. import backend, ops
 from ..autograd import GradientTape
 from ..tensor import Tensor
 
@@ -75,8 +75,7 @@ def _scalarize(y, projection):
 
 
 def _sum(t):
-    from ..ops import sum as ops_sum
-    return ops_sum(t)
+    return ops.sum(t)
 
 
 def _derivative_function(fn, checked, rng):
