@@ -39,13 +39,15 @@ FLOORS = [
 ]
 FLOOR = {package: i for i, packages in enumerate(FLOORS) for package in packages}
 
-# Imports inside functions that stay, as (file, imported module): reason. Only optional
-# packages, imported where they are first needed so that minikeras runs without them.
+# Imports inside functions that stay, as (file, imported module): reason. Only packages
+# outside minikeras that are optional or slow to import, imported where first needed.
 ALLOWED_IN_FUNCTIONS = {
     ("backend/cuda_backend.py", "cupy"):
         "CuPy exists only on a machine with a GPU; the simulator runs without it",
     ("kernels/arrays.py", "cupy"):
         "CuPy exists only on a machine with a GPU",
+    ("kernels/cpu/jit.py", "numba"):
+        "importing Numba takes about half a second; only the first compiled loop pays it",
     ("saving/weights_h5.py", "h5py"):
         "h5py is needed only to read and write .weights.h5 files",
 }
