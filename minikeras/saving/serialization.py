@@ -251,7 +251,8 @@ def model_class(name):
     among the Layer subclasses, as nested layers are (``layers/nested.py``)."""
     cls = find_subclass(name)
     if cls is None or not cls.__module__.startswith("minikeras.models."):
-        raise LookupError(f"minikeras.models is not imported: no {name} class to rebuild.")
+        raise LookupError(f"No model class {name!r} in minikeras.models: expected one of "
+                          f"{', '.join(MODEL_CLASSES)} (and minikeras.models imported).")
     return cls
 
 
