@@ -29,11 +29,12 @@ FLOORS = [
     ["ops"],
     ["random"],
     ["activations", "constraints", "initializers", "regularizers", "schedules"],
-    ["layers", "losses", "optim", "datasets", "utils"],
+    ["layers", "losses", "optim", "datasets"],
     ["metrics"],
     ["saving"],
     ["callbacks"],
     ["models"],
+    ["utils"],  # tools that take a model (check_gradients, plot_model, plot_history)
     ["debug"],
     ["minikeras"],  # minikeras/__init__.py: the public names
 ]

@@ -1,6 +1,6 @@
 """``minikeras.utils``: tools for users and learners."""
 from .gradient_check import GradientCheckReport, check_gradients, check_layer_gradients  # noqa: F401
-from .progbar import Progbar  # noqa: F401
+from ..callbacks.progbar import Progbar  # noqa: F401
 from .data_utils import PyDataset, Sequence, normalize, pad_sequences, to_categorical  # noqa: F401
 from ..random import set_random_seed  # noqa: F401
 
