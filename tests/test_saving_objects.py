@@ -63,6 +63,8 @@ def test_a_whole_model_survives_serialize_keras_object():
     again = deserialize_keras_object(config)
     assert type(again) is keras.Sequential and again.compiled
     assert [w.shape for w in again.weights] == [w.shape for w in model.weights]
+    nested = deserialize_keras_object(serialize_keras_object({"models": [model]}))
+    assert type(nested["models"][0]) is keras.Sequential
 
 
 def test_model_class_names_the_missing_class():

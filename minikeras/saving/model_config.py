@@ -34,6 +34,10 @@ def serialize_keras_object(obj):
     (compile arguments included), any other object as ``serialization.py`` writes it."""
     if isinstance(obj, Layer) and hasattr(obj, "compile"):
         return serialize_model(obj)
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): serialize_keras_object(v) for k, v in obj.items()}
     return serialization.serialize_keras_object(obj)
 
 
@@ -42,6 +46,11 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True):
     when it has a ``compile_config``), any other as ``serialization.py`` reads it."""
     if _is_model(config, custom_objects):
         return model_from_dict(config, custom_objects, safe_mode)
+    if isinstance(config, list):
+        return [deserialize_keras_object(c, custom_objects, safe_mode) for c in config]
+    if isinstance(config, dict) and "class_name" not in config:
+        return {k: deserialize_keras_object(v, custom_objects, safe_mode)
+                for k, v in config.items()}
     return serialization.deserialize_keras_object(config, custom_objects, safe_mode)
 
 
