@@ -155,7 +155,7 @@ def check_axis(axis, ndim, opname):
     return tuple(out)
 
 
-# --------------------------------------------------------------------------- reshape, broadcast, sum
+# ------------------------------------------------------------------------ reshape, broadcast, sum
 # broadcast_to and sum are each other's derivative, reshape is its own, and unbroadcast
 # (above) is a sum then a reshape: the four live together so that each can call the others.
 # ``sum`` shadows Python's built-in in this file; the code here never needs the built-in.
