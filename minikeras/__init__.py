@@ -20,3 +20,8 @@ from .layers import Input, Layer  # noqa: F401,E402
 from .models import Model, Sequential  # noqa: F401,E402
 from . import saving  # noqa: F401,E402
 from . import debug  # noqa: F401,E402  (the teaching tools, on top of everything)
+
+import sys as _sys  # noqa: E402
+
+# A lambda stored in a file sees ``keras``, this package, as a global (saving/serialization.py).
+saving.serialization.LAMBDA_GLOBALS["keras"] = _sys.modules[__name__]

@@ -480,3 +480,13 @@ def test_row_kernel_of_the_sparse_crossentropy_matches_the_array_formulas(data):
     np.testing.assert_allclose(probs, ref_probs, **tol)
     np.testing.assert_allclose(grad, ref_grad, **tol)
     assert np.array_equal(np.isnan(losses), np.isnan(ref_losses))
+
+
+def test_loss_function_wrapper_config_names_its_function():
+    wrapper = losses.LossFunctionWrapper(losses.mean_absolute_error, name="mae_loss")
+    again = losses.LossFunctionWrapper.from_config(wrapper.get_config())
+    assert again.fn is losses.mean_absolute_error and again.name == "mae_loss"
+    with pytest.raises(ValueError, match="LossFunctionWrapper: unknown loss function "
+                                         "'no_such_loss'; expected the name of a loss "
+                                         "function of keras.losses"):
+        losses.LossFunctionWrapper.from_config({"fn": "no_such_loss"})

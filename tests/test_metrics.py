@@ -651,3 +651,16 @@ def test_custom_metric_subclass():
             self.v = self.add_variable((), name="v")
     with pytest.raises(RuntimeError, match="super"):
         Forgot()
+
+
+@pytest.mark.parametrize("fn", [metrics.binary_accuracy, losses.mean_squared_error])
+def test_mean_metric_wrapper_config_names_its_function(fn):
+    wrapper = metrics.MeanMetricWrapper(fn, name="wrapped")
+    again = metrics.MeanMetricWrapper.from_config(wrapper.get_config())
+    assert again._fn is fn and again.name == "wrapped"
+
+
+def test_mean_metric_wrapper_config_with_an_unknown_function():
+    with pytest.raises(ValueError, match=r"MeanMetricWrapper: unknown function 'nope'; "
+                                         r"expected one of \[.*'binary_accuracy'"):
+        metrics.MeanMetricWrapper.from_config({"fn": "nope", "name": "x"})

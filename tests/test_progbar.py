@@ -1,9 +1,10 @@
-"""The progress bar draws what Keras 3 draws (see shared facts: keras/src/utils/progbar.py)."""
+"""The progress bar (minikeras/callbacks/progbar.py) draws what Keras 3 draws (see shared
+facts: keras/src/utils/progbar.py)."""
 import io
 import re
 
 from minikeras.utils import Progbar
-from minikeras.utils.progbar import format_eta, format_time_per_unit, format_value
+from minikeras.callbacks.progbar import format_eta, format_time_per_unit, format_value
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -25,7 +25,7 @@ else:
     os.environ["KERAS_BACKEND"] = _previous_backend
 
 import minikeras  # noqa: E402
-from minikeras.models.graph_order import keras_layer_order  # noqa: E402
+from minikeras.layers.graph_order import keras_layer_order  # noqa: E402
 from minikeras.saving.keras_ops import KerasOp  # noqa: E402
 
 RNG = np.random.default_rng(5)

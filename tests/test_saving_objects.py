@@ -7,6 +7,7 @@ import pytest
 
 import minikeras as keras
 from minikeras.saving import deserialize_keras_object, serialize_keras_object
+from minikeras.saving.serialization import model_class
 
 # Abstract bases, and wrappers that take a function rather than settings.
 BASES = {"Loss", "LossFunctionWrapper", "Metric", "MeanMetricWrapper", "Optimizer",
@@ -52,3 +53,22 @@ def test_round_trip(key):
     again = deserialize_keras_object(config)
     assert type(again) is cls
     assert again.get_config() == obj.get_config()
+
+
+def test_a_whole_model_survives_serialize_keras_object():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")])
+    model.compile(optimizer="adam", loss="mse")
+    config = serialize_keras_object(model)
+    assert config["class_name"] == "Sequential" and config["compile_config"]["loss"] == "mse"
+    again = deserialize_keras_object(config)
+    assert type(again) is keras.Sequential and again.compiled
+    assert [w.shape for w in again.weights] == [w.shape for w in model.weights]
+    nested = deserialize_keras_object(serialize_keras_object({"models": [model]}))
+    assert type(nested["models"][0]) is keras.Sequential
+
+
+def test_model_class_names_the_missing_class():
+    assert model_class("Functional") is keras.models.Functional
+    with pytest.raises(LookupError, match="No model class 'Dense' in minikeras.models: "
+                                          "expected one of Model, Functional, Sequential"):
+        model_class("Dense")

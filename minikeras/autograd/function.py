@@ -2,6 +2,7 @@
 once recorded a node of the graph) and how a call becomes a node (``Function._record``)."""
 import contextlib
 import itertools
+import linecache
 import os
 import sys
 import weakref
@@ -310,7 +311,6 @@ class Function:
         """The text of the line that called this op, when the file can be read."""
         if not self.where:
             return ""
-        import linecache
         return linecache.getline(self.where[0], self.where[1]).strip()
 
     def describe(self):

@@ -126,9 +126,8 @@ class ModelCheckpoint(MonitorCallback):
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs=None):
         self._saver()  # fail now, not after the first epoch of training
-        from ..models.model import Model
         if (not self.save_weights_only and self.filepath.endswith(".h5")
-                and getattr(type(self.model), "save", None) is Model.save):
+                and _saves_with_model_save(self.model)):
             raise ValueError("minikeras saves whole models in the Keras 3 format only: give "
                              "ModelCheckpoint a filepath ending in `.keras` (Received: "
                              f"filepath={self.filepath}), or use save_weights_only=True with "
@@ -229,3 +228,11 @@ class ModelCheckpoint(MonitorCallback):
         save(filepath, overwrite=True)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+
+def _saves_with_model_save(model):
+    """Whether ``model`` keeps minikeras's own ``Model.save`` (which writes `.keras` only)
+    rather than a save method of its own."""
+    save = getattr(type(model), "save", None)
+    return (getattr(save, "__qualname__", None) == "Model.save"
+            and save.__module__ == "minikeras.models.model")

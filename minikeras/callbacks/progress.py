@@ -2,7 +2,7 @@
 (the bar itself is :class:`minikeras.utils.Progbar`)."""
 import sys
 
-from ..utils.progbar import Progbar
+from .progbar import Progbar
 from .base import Callback
 
 

@@ -5,6 +5,8 @@ Each is an activation function as a layer, with its options as constructor argum
 slope for negative inputs, one per input position (``input_shape[1:]``) unless
 ``shared_axes`` makes positions share it.
 """
+import warnings
+
 from .. import activations, constraints, initializers, ops, regularizers
 from .layer import Layer
 
@@ -64,7 +66,6 @@ class LeakyReLU(_ActivationLayer):
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:   # the Keras 2 name of the argument
-            import warnings
             negative_slope = kwargs.pop("alpha")
             warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.")
         super().__init__(**kwargs)

@@ -19,7 +19,7 @@ import numpy as np
 from .. import activations
 from ..ops.arguments import standardize_data_format, standardize_tuple
 from ..ops.conv import conv_nd, conv_transpose_nd, transpose_pads
-from ..ops.shape import reshape
+from ..ops.core import reshape
 from .core import _serialize as _serialize_object
 from .layer import Layer
 from .structure import format_shape as _fmt

@@ -3,6 +3,7 @@ and reduce them), :class:`LossFunctionWrapper` (a Loss around a loss function), 
 classes (``MeanSquaredError``, ``CategoricalCrossentropy``, ...: a fixed function and its
 keyword arguments), and the default names that losses and metrics share
 (:func:`auto_name`)."""
+import inspect
 import re
 
 import numpy as np
@@ -16,6 +17,7 @@ from .functions import (binary_crossentropy, categorical_crossentropy, categoric
                         sparse_categorical_crossentropy, squared_hinge,
                         squeeze_or_expand_to_same_rank)
 from .functions import _class_axis, _sparse_labels
+from . import functions
 from .fused import SparseSoftmaxCrossEntropy
 from .reduction import reduce_weighted_values, standardize_reduction
 
@@ -47,6 +49,15 @@ def keras_mask_of(y_pred):
     mask = getattr(y_pred, "_keras_mask", None)
     return None if mask is None else backend.to_numpy(mask.data).astype(bool)
 
+
+def _loss_function(name):
+    """The function of ``functions.py`` called ``name`` (a config names it so)."""
+    fn = vars(functions).get(name)
+    if not inspect.isfunction(fn) or fn.__module__ != functions.__name__ or name[0] == "_":
+        raise ValueError(f"LossFunctionWrapper: unknown loss function {name!r}; expected "
+                         "the name of a loss function of keras.losses, such as "
+                         "'mean_squared_error'.")
+    return fn
 
 class Loss:
     """The base class of losses (``keras.losses.Loss``).
@@ -129,9 +140,7 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config):
         config = dict(config)
         if isinstance(config.get("fn"), str):
-            # the lookup by name lives in the package's __init__, which imports this module
-            from . import get
-            config["fn"] = get(config["fn"])
+            config["fn"] = _loss_function(config["fn"])
         return cls(**config)
 
     def __repr__(self):

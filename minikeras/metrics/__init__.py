@@ -25,6 +25,7 @@ from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
                        TopKCategoricalAccuracy, accuracy, binary_accuracy,
                        categorical_accuracy, sparse_categorical_accuracy,
                        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+from . import base
 from .base import Mean, MeanMetricWrapper, Metric, Sum
 from .base import reduce_to_samplewise_values  # noqa: F401  (as before the split)
 from .confusion import (AUC, FalseNegatives, FalsePositives, Precision, Recall,
@@ -78,14 +79,9 @@ _FUNCTIONS = {f.__name__: f for f in (accuracy, binary_accuracy, categorical_acc
                                       sparse_top_k_categorical_accuracy)}
 
 
-def _function(name):
-    """A metric or loss function by name (for MeanMetricWrapper configs)."""
-    if name in _FUNCTIONS:
-        return _FUNCTIONS[name]
-    fn = _losses.ALL_OBJECTS_DICT.get(name)
-    if fn is None or isinstance(fn, type):
-        raise ValueError(f"MeanMetricWrapper: unknown function {name!r}.")
-    return fn
+base.WRAPPED_FUNCTIONS.update(
+    {name: fn for name, fn in _losses.ALL_OBJECTS_DICT.items() if not isinstance(fn, type)})
+base.WRAPPED_FUNCTIONS.update(_FUNCTIONS)
 
 
 def get(identifier):

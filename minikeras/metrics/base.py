@@ -35,7 +35,13 @@ def _scalar(value, dtype):
     return backend.xp.asarray(value, dtype=dtype)
 
 
+#: The functions a MeanMetricWrapper config may name, by name: the accuracy functions and
+#: the loss functions. metrics/__init__.py fills it (those modules import this one).
+WRAPPED_FUNCTIONS = {}
+
+
 # =============================================================================== base class
+
 class Metric:
     """The base class of metrics (``keras.metrics.Metric``).
 
@@ -215,7 +221,9 @@ class MeanMetricWrapper(Mean):
     def from_config(cls, config):
         config = dict(config)
         if cls is MeanMetricWrapper and isinstance(config.get("fn"), str):
-            # the lookup by name lives in the package's __init__, which imports this module
-            from . import _function
-            config["fn"] = _function(config["fn"])
+            fn = WRAPPED_FUNCTIONS.get(config["fn"])
+            if fn is None:
+                raise ValueError(f"MeanMetricWrapper: unknown function {config['fn']!r}; "
+                                 f"expected one of {sorted(WRAPPED_FUNCTIONS)}.")
+            config["fn"] = fn
         return cls(**config)

@@ -1,4 +1,5 @@
 """``minikeras.models``: Model (functional and subclassed) and Sequential."""
+from .. import saving
 from .model import Functional, Model  # noqa: F401
 from .sequential import Sequential  # noqa: F401
 
@@ -9,21 +10,18 @@ __all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "mo
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """``keras.models.load_model``: the model saved in a ``.keras`` file (see
     :func:`minikeras.saving.load_model`)."""
-    from ..saving import load_model as _load_model
-    return _load_model(filepath, custom_objects=custom_objects, compile=compile,
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile,
                        safe_mode=safe_mode)
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """``keras.models.save_model``: ``model.save(filepath)``."""
-    from ..saving import save_model as _save_model
-    _save_model(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+    saving.save_model(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
 
 def model_from_json(json_string, custom_objects=None):
     """``keras.models.model_from_json``: a model from ``model.to_json()``."""
-    from ..saving import model_from_json as _from_json
-    return _from_json(json_string, custom_objects=custom_objects)
+    return saving.model_from_json(json_string, custom_objects=custom_objects)
 
 
 def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
@@ -38,5 +36,5 @@ def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
         raise ValueError("clone_model expects a Sequential or functional model; received "
                          f"{type(model).__name__}. Subclassed models are cloned with "
                          "type(model).from_config(model.get_config()).")
-    from ..saving.model_config import model_from_dict, serialize_model
-    return model_from_dict(serialize_model(model, include_compile=False), compile=False)
+    return saving.model_from_dict(saving.serialize_model(model, include_compile=False),
+                                  compile=False)

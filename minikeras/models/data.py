@@ -1,6 +1,7 @@
 """Turning what ``fit`` receives (arrays, lists or dicts of arrays, generators, PyDataset
 objects) into batches of ``(x, y, sample_weight)``."""
 import math
+import warnings
 
 import numpy as np
 
@@ -157,7 +158,6 @@ class GeneratorBatches:
                 batch = next(self.iterator)
             except StopIteration:
                 if self.steps is not None and count < self.steps:
-                    import warnings
                     warnings.warn("Your input ran out of data; interrupting training. Make sure "
                                   "that your dataset or generator can generate at least "
                                   "`steps_per_epoch * epochs` batches.", stacklevel=3)

@@ -8,10 +8,12 @@
 Training (``compile``, ``fit``, ``evaluate``, ``predict``) lives in ``trainer.py``, mixed in
 here.
 """
+from .. import saving
+from ..layers.graph_order import keras_layer_order
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import Layer
 from ..layers.structure import flatten, map_structure
-from .graph_order import keras_layer_order
+from .summary import print_summary
 from .trainer import Trainer
 
 
@@ -61,7 +63,6 @@ class Model(Trainer, Layer):
                 show_trainable=False, layer_range=None):
         """Print the table of layers, output shapes and parameter counts, as Keras does
         (``show_trainable=True`` adds Keras's "Trainable" column)."""
-        from .summary import print_summary
         if expand_nested or layer_range is not None:
             raise NotImplementedError("summary(expand_nested=..., layer_range=...) is not "
                                       "available in minikeras yet; show_trainable, positions "
@@ -81,23 +82,19 @@ class Model(Trainer, Layer):
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the whole model to a ``.keras`` file that Keras 3 can load."""
-        from ..saving import save_model
-        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+        saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights to a ``.weights.h5`` file in Keras 3's layout."""
-        from ..saving import save_weights
-        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+        saving.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Load weights from a ``.weights.h5`` or ``.keras`` file (all, or none on a misfit)."""
-        from ..saving import load_weights
-        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's config as Keras's JSON string (``models.model_from_json``)."""
-        from ..saving import to_json
-        return to_json(self, **kwargs)
+        return saving.to_json(self, **kwargs)
 
 
 class Functional(Model):
@@ -115,7 +112,7 @@ class Functional(Model):
                                 f"keras.Input and layer calls; got {type(t).__name__}.")
         self._nodes = self._order_nodes()
         # model.layers (and so model.weights) in Keras's order: by depth from the outputs,
-        # the deepest first (models/graph_order.py)
+        # the deepest first (layers/graph_order.py)
         for layer in keras_layer_order(self):
             if layer not in self._layers:
                 self._layers.append(layer)

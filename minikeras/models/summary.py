@@ -137,9 +137,9 @@ def _dtype_size(weights):
 
 
 def print_summary(model, line_length=None, print_fn=None, show_trainable=False, positions=None):
-    from .sequential import Sequential
-    sequential = (isinstance(model, Sequential) or not hasattr(model, "_nodes")
-                  or _is_chain(model))
+    # Keras's short table for Sequential and subclassed models (they have no recorded
+    # nodes) and for a functional model that is one chain of layers
+    sequential = not hasattr(model, "_nodes") or _is_chain(model)
     model_nodes = {id(n) for n in getattr(model, "_nodes", [])}
     if sequential:
         headers, default_positions, default = ["Layer (type)", "Output Shape", "Param #"], [.45, .80, 1.0], 88

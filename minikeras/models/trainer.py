@@ -16,8 +16,10 @@ callbacks at each point.
 
 import numpy as np
 
-from .. import backend
+from .. import backend, losses, optim
+from .. import metrics as metrics_module
 from ..autograd import GradientTape, no_grad
+from ..callbacks import CallbackList, History, ProgbarLogger
 from ..layers.structure import flatten as _flatten, map_structure as _map
 from ..tensor import Tensor
 from . import data as data_utils
@@ -59,7 +61,6 @@ class Trainer:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer, the loss(es) and the metrics (names or objects)."""
-        from .. import optim
         self.optimizer = optim.get(optimizer)
         self.loss = loss
         self.loss_weights = loss_weights
@@ -85,7 +86,6 @@ class Trainer:
         return names if len(names) == n else [f"output_{i}" for i in range(n)]
 
     def _losses_for(self, n_outputs):
-        from .. import losses
         names = self._output_names(n_outputs)
         spec = self.loss
         if spec is None:
@@ -109,7 +109,6 @@ class Trainer:
         return [losses.get_loss(s) for s in spec], list(weights)
 
     def _build_metrics(self, y_true, y_pred):
-        from .. import metrics as metrics_module
         ys, ps = _flatten(y_true), _flatten(y_pred)
         names = self._output_names(len(ps))
         built = []
@@ -201,7 +200,6 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` epochs; returns the :class:`~minikeras.callbacks.History`."""
-        from ..callbacks import CallbackList, History, ProgbarLogger
         self._require_compiled("fit")
         verbose = 1 if verbose == "auto" else verbose
         batch_size = batch_size or 32
@@ -272,7 +270,6 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, _in_fit=False):
         """The loss and metrics on the data; ``[loss, *metrics]``, a scalar, or a dict."""
-        from ..callbacks import CallbackList, ProgbarLogger
         self._require_compiled("evaluate")
         verbose = 1 if verbose == "auto" else verbose
         if data_utils.is_generator_like(x):
@@ -303,7 +300,6 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, batch by batch, as NumPy array(s)."""
-        from ..callbacks import CallbackList, ProgbarLogger
         verbose = 1 if verbose == "auto" else verbose
         if data_utils.is_generator_like(x):
             batches = data_utils.GeneratorBatches(x, steps)
@@ -361,7 +357,6 @@ class Trainer:
 def _check_names(loss, metrics, weighted_metrics):
     """Resolve the loss and metric strings once, so that an unknown name is reported by
     ``compile`` with the list of valid names."""
-    from .. import losses, metrics as metrics_module
     for spec in _flatten(loss if isinstance(loss, (list, tuple, dict)) else [loss]):
         if isinstance(spec, str) and spec.lower() not in ("crossentropy", "ce"):
             losses.get(spec)

@@ -5,20 +5,21 @@ side, the derivative in its docstring) plus a lowercase function that calls it::
 
     ops.add(x, y)  ->  Add()(x, y)  ->  Add.forward(x.data, y.data)  ->  x.data + y.data
 
-The files, by family: ``core`` (conversion, cast, broadcasting), ``math`` (elementwise
-arithmetic), ``compare`` (comparisons), ``reduction`` (sum, mean, max, ...), ``shape``
-(reshape, concatenate, ...), ``indexing`` (getitem, take, where), ``linalg`` (matmul, dot,
+The files, by family: ``core`` (conversion, cast, reshape, broadcast_to and sum), ``math``
+(elementwise arithmetic), ``compare`` (comparisons), ``reduction`` (mean, max, ...),
+``shapes`` (transpose, concatenate, ...), ``indexing`` (getitem, take, where), ``linalg`` (matmul, dot,
 einsum), ``nn`` (activations, softmax), ``creation`` (zeros, arange, ...), ``conv``
 (convolutions), ``pooling`` (max and average pooling), ``normalization`` (moments, batch
 normalization), ``recurrent`` (fused LSTM and GRU sequences).
 """
-from . import compare, core, creation, linalg, math, nn, normalization, pooling, recurrent, reduction
+from . import (compare, core, creation, indexing, linalg, math, nn, normalization, pooling,
+               recurrent, reduction, shapes)
 from . import conv as _conv_ops
-from . import shape as _shape_ops
 from .compare import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .math import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
@@ -27,11 +28,11 @@ from .operators import bind_tensor_operators
 from .pooling import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
-from .shape import *  # noqa: F401,F403
+from .shapes import *  # noqa: F401,F403
 
-__all__ = sorted(set().union(*(m.__all__ for m in (compare, _conv_ops, core, creation, linalg, math, nn,
-                                                   normalization, pooling, recurrent, reduction,
-                                                   _shape_ops))))
+__all__ = sorted(set().union(*(m.__all__ for m in (compare, _conv_ops, core, creation, indexing,
+                                                   linalg, math, nn, normalization, pooling,
+                                                   recurrent, reduction, shapes))))
 
 # Tensor's operators (+, *, @, [...], .T, astype) become the ops above: see operators.py.
 bind_tensor_operators()

@@ -22,9 +22,9 @@ import math
 from .. import backend
 from ..autograd import Function, OpError
 from .arguments import standardize_data_format, standardize_tuple
-from .core import constant, convert_to_tensor
-from .reduction import sum as _sum
-from .shape import reshape, transpose
+from .core import constant, convert_to_tensor, reshape
+from .core import sum as _sum
+from .shapes import transpose
 
 __all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
 

@@ -1,9 +1,12 @@
-"""What every op file needs: converting arguments, casting, and undoing broadcasting.
+"""What every op file needs: converting arguments, casting, reshaping, and undoing
+broadcasting.
 
 ``unbroadcast`` is the one idea here worth reading closely. When ``z = x + y`` broadcasts a
 ``(3,)`` vector ``y`` over a ``(4, 3)`` matrix, each element of ``y`` was used four times, so
 its gradient is the **sum** of the four gradients it received: the gradient is summed over
-the broadcast axes until it has ``y``'s shape again.
+the broadcast axes until it has ``y``'s shape again. It is written with ``sum`` and
+``reshape``, which live at the bottom of this file with ``broadcast_to``, the op whose
+derivative it is.
 """
 import numpy as np
 
@@ -12,7 +15,7 @@ from ..autograd import Function, OpError
 from ..tensor import Tensor
 
 __all__ = ["convert_to_tensor", "cast", "stop_gradient", "shape", "ndim", "size", "dtype",
-           "is_tensor", "convert_to_numpy"]
+           "is_tensor", "convert_to_numpy", "reshape", "broadcast_to", "sum"]
 
 
 def convert_to_tensor(x, dtype=None):
@@ -107,8 +110,8 @@ def unbroadcast(g, x):
     if g.data.shape != x.data.shape:
         axes = _broadcast_axes(g.shape, x.shape)
         if axes:
-            g = _reduction.sum(g, axis=axes, keepdims=True)
-        g = _shape.reshape(g, x.shape)
+            g = sum(g, axis=axes, keepdims=True)
+        g = reshape(g, x.shape)
     gd, xd = g.data.dtype, x.data.dtype
     if gd is not xd and gd != xd and xd.kind in "fc":
         g = cast(g, x.dtype)
@@ -154,6 +157,129 @@ def check_axis(axis, ndim, opname):
     return tuple(out)
 
 
-# Imported last: these modules import this one.
-from . import reduction as _reduction  # noqa: E402
-from . import shape as _shape  # noqa: E402
+# ------------------------------------------------------------------------ reshape, broadcast, sum
+# broadcast_to and sum are each other's derivative, reshape is its own, and unbroadcast
+# (above) is a sum then a reshape: the four live together so that each can call the others.
+# ``sum`` shadows Python's built-in in this file; the code here never needs the built-in.
+def _ints(value, what, opname):
+    """An int or a sequence of ints as a tuple of Python ints, or an OpError."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),)
+    try:
+        out = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise OpError(f"ops.{opname}: {what} must be an int or a sequence of ints, "
+                      f"got {value!r}.") from None
+    return out
+
+
+class Reshape(Function):
+    """z = x with a new shape (same values, same order).   dL/dx = dL/dz reshaped back.
+
+    Rule: dL/dx = reshape(g, x.shape)
+    """
+
+    def __init__(self, new_shape):
+        self.new_shape = new_shape
+
+    def forward(self, x):
+        return x.reshape(self.new_shape)
+
+    def backward(self, g):
+        return reshape(g, self.inputs[0].shape)
+
+
+def reshape(x, newshape):
+    """``x`` with shape ``newshape`` (one entry may be -1)."""
+    x = convert_to_tensor(x)
+    newshape = _ints(newshape, "newshape", "reshape")
+    if x.shape == newshape:
+        return x
+    try:
+        return Reshape(newshape)(x)
+    except OpError:
+        raise OpError(f"ops.reshape: cannot reshape a tensor of shape {x.shape} ({x.size} "
+                      f"elements) into shape {newshape}.") from None
+
+
+class BroadcastTo(Function):
+    """z = x repeated along broadcast axes.   dL/dx = dL/dz summed over those axes.
+
+    Rule: dL/dx = unbroadcast(g, x)
+    """
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return backend.xp.broadcast_to(x, self.shape)
+
+    def backward(self, g):
+        return unbroadcast(g, self.inputs[0])
+
+
+def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` (a read-only view)."""
+    x = convert_to_tensor(x)
+    shape = _ints(shape, "shape", "broadcast_to")
+    if x.shape == shape:
+        return x
+    try:
+        return BroadcastTo(shape)(x)
+    except OpError:
+        raise OpError(f"ops.broadcast_to: cannot broadcast a tensor of shape {x.shape} to shape "
+                      f"{shape} (each axis must match or be 1, counting from the last).") from None
+
+
+def _axes(axis, ndim, opname):
+    """``axis`` as a sorted tuple of non-negative axes; None means every axis."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = check_axis(axis, ndim, opname)
+    return () if ndim == 0 else tuple(sorted(axes))
+
+
+def _kept_shape(shape, axes):
+    """The shape of a keepdims=True result: the reduced axes become 1."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def expand_to_input(g, x, axes, keepdims):
+    """The output gradient ``g`` broadcast back to the input ``x``'s shape."""
+    if not keepdims:
+        g = reshape(g, _kept_shape(x.shape, axes))
+    return broadcast_to(g, x.shape)
+
+
+def _sum_dtype(dtype):
+    """Keras's dtype for sums and products: bool and small ints give int32, other ints stay
+    (NumPy would give int64); None (keep the input's) for floats."""
+    if dtype.kind in "fc":
+        return None
+    if dtype.kind == "b" or dtype.itemsize < 4:
+        return np.dtype("int32")
+    return dtype
+
+
+class Sum(Function):
+    """z = Σ x over ``axes``.   dz/dx = 1: every input element receives the gradient of the
+    output element it was added into (the output gradient, broadcast back).
+
+    Rule: dL/dx = expand(g)
+    """
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        return backend.xp.sum(x, axis=self.axes, keepdims=self.keepdims,
+                              dtype=_sum_dtype(x.dtype))
+
+    def backward(self, g):
+        return expand_to_input(g, self.inputs[0], self.axes, self.keepdims)
+
+
+def sum(x, axis=None, keepdims=False):
+    """The sum over ``axis`` (an int, a tuple, or None for all)."""
+    x = convert_to_tensor(x)
+    return Sum(_axes(axis, x.ndim, "sum"), keepdims)(x)

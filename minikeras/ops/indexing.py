@@ -14,7 +14,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, OpError
 from ..tensor import Tensor
-from .core import check_axis, constant, convert_to_tensor, unbroadcast
+from .core import check_axis, constant, convert_to_tensor, reshape, unbroadcast
 
 __all__ = ["getitem", "take", "take_along_axis", "where", "nonzero"]
 
@@ -142,7 +142,6 @@ def take(x, indices, axis=None):
     if idx.dtype.kind == "b":
         raise IndexOpError(f"ops.take: indices must be integers, got dtype {idx.dtype}.")
     if axis is None or x.ndim == 0:
-        from .shape import reshape
         x, axis, where = reshape(x, (-1,)), 0, "the flattened tensor"
     else:
         (axis,) = check_axis(axis, x.ndim, "take")
@@ -164,7 +163,6 @@ def take_along_axis(x, indices, axis=None):
         if idx.ndim != 1:
             raise OpError(f"ops.take_along_axis: with axis=None the indices index the flattened "
                           f"tensor and must be 1-D; got indices of shape {tuple(idx.shape)}.")
-        from .shape import reshape
         x, axis = reshape(x, (-1,)), 0
     (axis,) = check_axis(axis, x.ndim, "take_along_axis")
     if idx.ndim != x.ndim:

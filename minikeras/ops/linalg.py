@@ -17,9 +17,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, OpError
-from .core import cast, convert_to_tensor, unbroadcast, unbroadcast_array
+from .core import broadcast_to, cast, convert_to_tensor, reshape, unbroadcast, unbroadcast_array
 from .math import multiply
-from .shape import broadcast_to, reshape, swapaxes
+from .shapes import swapaxes
 
 __all__ = ["matmul", "dot", "einsum"]
 

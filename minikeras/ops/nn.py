@@ -16,7 +16,7 @@ from ..autograd import Function, OpError
 from ..tensor import Tensor
 from .core import check_axis, constant, convert_to_tensor
 from .math import _float, abs, exp, tanh
-from .reduction import sum as _sum
+from .core import sum as _sum
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "erf", "sigmoid",
            "hard_sigmoid", "softplus", "softsign", "silu", "swish", "softmax", "log_softmax",

@@ -14,12 +14,11 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, OpError
 from ..tensor import Tensor
-from .core import cast, check_axis, convert_to_tensor, unbroadcast
+from .core import cast, check_axis, convert_to_tensor, expand_to_input, reshape, unbroadcast
 from .math import reciprocal, sqrt, square
-from .reduction import _count, _float_input, expand_to_input
+from .reduction import _count, _float_input
 from .reduction import mean as _mean
 from .reduction import var as _var
-from .shape import reshape
 
 __all__ = ["moments", "batch_normalization", "layer_normalization", "rms_normalization"]
 

@@ -15,7 +15,7 @@ from .core import cast
 from .indexing import getitem
 from .linalg import matmul
 from .math import abs, add, divide, multiply, negative, power, subtract
-from .shape import transpose
+from .shapes import transpose
 
 
 def radd(t, other):

@@ -18,7 +18,7 @@ from ..autograd import Function, OpError, state
 from .arguments import standardize_data_format, standardize_tuple
 from .core import convert_to_tensor
 from .math import _float
-from .shape import transpose
+from .shapes import transpose
 
 __all__ = ["max_pool", "average_pool"]
 

@@ -2,7 +2,8 @@
 
 The backward of a reduction has to undo the lost axes: the gradient of the (smaller) output
 is reshaped to keep the reduced axes as size 1, then broadcast back over the input's shape
-(:func:`expand_to_input`). What each input element then receives is that broadcast gradient
+(:func:`expand_to_input`, in :mod:`.core` with ``sum`` itself, the derivative of
+``broadcast_to``). What each input element then receives is that broadcast gradient
 times the local derivative dz/dx, written in each docstring.
 
 ``axis`` is an int (negative counts from the end), a tuple of ints, or None for every axis;
@@ -14,23 +15,16 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, OpError
-from .core import cast, check_axis, constant, convert_to_tensor
+from .core import (_axes, _kept_shape, _sum_dtype, cast, check_axis, constant,
+                   convert_to_tensor, expand_to_input, reshape, sum)
+from .math import exp
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std", "argmax",
+__all__ = ["mean", "max", "min", "amax", "amin", "prod", "var", "std", "argmax",
            "argmin", "logsumexp", "any", "all"]
 
 
-def _axes(axis, ndim, opname):
-    """``axis`` as a sorted tuple of non-negative axes; None means every axis."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = check_axis(axis, ndim, opname)
-    return () if ndim == 0 else tuple(sorted(axes))
 
 
-def _kept_shape(shape, axes):
-    """The shape of a keepdims=True result: the reduced axes become 1."""
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def _count(shape, axes):
@@ -38,17 +32,10 @@ def _count(shape, axes):
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
-def expand_to_input(g, x, axes, keepdims):
-    """The output gradient ``g`` broadcast back to the input ``x``'s shape."""
-    from .shape import broadcast_to, reshape
-    if not keepdims:
-        g = reshape(g, _kept_shape(x.shape, axes))
-    return broadcast_to(g, x.shape)
 
 
 def _kept(z, x, axes, keepdims):
     """The output ``z`` (a Tensor) of input ``x`` with the reduced axes present as size 1."""
-    from .shape import reshape
     return z if keepdims else reshape(z, _kept_shape(x.shape, axes))
 
 
@@ -57,14 +44,6 @@ def _drop(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
-def _sum_dtype(dtype):
-    """Keras's dtype for sums and products: bool and small ints give int32, other ints stay
-    (NumPy would give int64); None (keep the input's) for floats."""
-    if dtype.kind in "fc":
-        return None
-    if dtype.kind == "b" or dtype.itemsize < 4:
-        return np.dtype("int32")
-    return dtype
 
 
 def _float_input(x):
@@ -74,22 +53,6 @@ def _float_input(x):
 
 
 # --------------------------------------------------------------------------- sum, mean
-class Sum(Function):
-    """z = Σ x over ``axes``.   dz/dx = 1: every input element receives the gradient of the
-    output element it was added into (the output gradient, broadcast back).
-
-    Rule: dL/dx = expand(g)
-    """
-
-    def __init__(self, axes, keepdims):
-        self.axes, self.keepdims = axes, keepdims
-
-    def forward(self, x):
-        return backend.xp.sum(x, axis=self.axes, keepdims=self.keepdims,
-                              dtype=_sum_dtype(x.dtype))
-
-    def backward(self, g):
-        return expand_to_input(g, self.inputs[0], self.axes, self.keepdims)
 
 
 class Mean(Function):
@@ -109,10 +72,6 @@ class Mean(Function):
         return expand_to_input(g, x, self.axes, self.keepdims) / _count(x.shape, self.axes)
 
 
-def sum(x, axis=None, keepdims=False):
-    """The sum over ``axis`` (an int, a tuple, or None for all)."""
-    x = convert_to_tensor(x)
-    return Sum(_axes(axis, x.ndim, "sum"), keepdims)(x)
 
 
 def mean(x, axis=None, keepdims=False):
@@ -314,7 +273,6 @@ class LogSumExp(Function):
         return z if self.keepdims else z.reshape(_drop(z.shape, self.axes))
 
     def backward(self, g):
-        from .math import exp
         x = self.inputs[0]
         e = exp(x - constant(self.shift))       # any constant shift gives the same softmax
         softmax = e / sum(e, axis=self.axes, keepdims=True)

@@ -13,24 +13,60 @@
 Reading a functional config replays the calls on ``keras.Input`` tensors, each call once
 the tensors it needs exist, and so rebuilds the same graph.
 """
+import numpy as np
+
 from .. import losses, metrics, optim
+from ..autograd import no_grad
+from ..layers.attention import _Inputs
+from ..layers.graph_order import keras_layer_order
 from ..layers.input_layer import InputLayer, KerasTensor
+from ..layers.layer import Layer
 from ..layers.structure import flatten, map_structure
 from . import keras_ops, serialization
-from ..models.graph_order import keras_layer_order
-from .serialization import serialize_keras_object, serialize_layer
+from .serialization import model_class, serialize_layer
 
 FUNCTIONAL_MODULE = "keras.src.models.functional"
+
+
+# ---------------------------------------------------------------------- the public pair
+def serialize_keras_object(obj):
+    """``keras.saving.serialize_keras_object``: a model as ``config.json`` holds it
+    (compile arguments included), any other object as ``serialization.py`` writes it."""
+    if isinstance(obj, Layer) and hasattr(obj, "compile"):
+        return serialize_model(obj)
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): serialize_keras_object(v) for k, v in obj.items()}
+    return serialization.serialize_keras_object(obj)
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True):
+    """``keras.saving.deserialize_keras_object``: a model dict rebuilt as a model (compiled
+    when it has a ``compile_config``), any other as ``serialization.py`` reads it."""
+    if _is_model(config, custom_objects):
+        return model_from_dict(config, custom_objects, safe_mode)
+    if isinstance(config, list):
+        return [deserialize_keras_object(c, custom_objects, safe_mode) for c in config]
+    if isinstance(config, dict) and "class_name" not in config:
+        return {k: deserialize_keras_object(v, custom_objects, safe_mode)
+                for k, v in config.items()}
+    return serialization.deserialize_keras_object(config, custom_objects, safe_mode)
+
+
+def _is_model(d, custom_objects):
+    if not isinstance(d, dict) or not isinstance(d.get("class_name"), str):
+        return False
+    cls = serialization.find_layer_class(d, custom_objects)
+    return isinstance(cls, type) and hasattr(cls, "compile")
 
 
 # ---------------------------------------------------------------------- writing
 def serialize_model(model, include_compile=True):
     """The whole ``config.json`` dict of a model."""
-    from ..models.model import Functional
-    from ..models.sequential import Sequential
-    if isinstance(model, Sequential):
+    if isinstance(model, model_class("Sequential")):
         d = _sequential(model)
-    elif isinstance(model, Functional):
+    elif isinstance(model, model_class("Functional")):
         d = _functional(model)
     else:  # a subclassed model: its own get_config and class, the shape of its first call
         d = serialize_layer(model, build_shape=getattr(model, "_build_input_shape", None))
@@ -135,7 +171,6 @@ def _build_config(node):
     """Keras's ``build_config`` of a layer from its first call: ``{"input_shape": ...}``,
     or ``{"shapes_dict": {"query_shape": ..., ...}}`` for an attention layer (whose
     ``build`` takes one shape per argument); None when the call had other tensors."""
-    from ..layers.attention import _Inputs
     if isinstance(node.inputs, _Inputs):
         names = ("query_shape", "value_shape", "key_shape")
         return {"shapes_dict": {n: list(t.shape) for n, t in zip(names, node.inputs)
@@ -149,7 +184,6 @@ def _build_config(node):
 def _call_arguments(node):
     """The positional arguments of a recorded call, as the user wrote them: an attention
     layer's node keeps (query, value, key) as one structure, Keras lists them."""
-    from ..layers.attention import _Inputs
     if isinstance(node.inputs, _Inputs):
         query, value, key = node.inputs
         return [query, value] + ([key] if key is not None else []) + list(node.args)
@@ -236,9 +270,6 @@ def model_from_dict(d, custom_objects=None, safe_mode=True, compile=True):
 def _build_by_calling(model, shape):
     """Build a subclassed model (its ``build`` may not create its layers' weights) by
     calling it once on zeros of the recorded input shape."""
-    import numpy as np
-    from ..autograd import no_grad
-
     def zeros(s):
         if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple)):
             return [zeros(x) for x in s]
@@ -262,13 +293,15 @@ def _layer(d, custom_objects, safe_mode):
         return _input_layer(d.get("config") or {})
     if keras_ops.is_keras_op(d):
         return keras_ops.op_from_dict(d)
+    if _is_model(d, custom_objects):  # a model inside a model
+        return model_from_dict(d, custom_objects, safe_mode)
     return serialization.layer_from_dict(d, custom_objects, safe_mode)
 
 
 def _sequential_from_config(config, custom_objects, safe_mode):
-    from ..models.sequential import Sequential
     layers = [_layer(d, custom_objects, safe_mode) for d in config.get("layers", [])]
-    model = Sequential(layers, trainable=config.get("trainable", True), name=config.get("name"))
+    model = model_class("Sequential")(layers, trainable=config.get("trainable", True),
+                                      name=config.get("name"))
     shape = config.get("build_input_shape")
     if not model.built and shape is not None:
         model.build(tuple(shape))
@@ -276,7 +309,6 @@ def _sequential_from_config(config, custom_objects, safe_mode):
 
 
 def _functional_from_config(config, custom_objects, safe_mode):
-    from ..models.model import Model
     created, outputs_of = {}, {}   # layer name -> layer; -> the outputs of each node
     queue = []                     # (layer, its nodes still to call)
     for d in config.get("layers", []):
@@ -336,8 +368,8 @@ def _functional_from_config(config, custom_objects, safe_mode):
     except LookupError as e:
         raise ValueError(f"The functional config names an input or output of layer {e}, "
                          "which it does not define.") from None
-    return Model(inputs, outputs, name=config.get("name"),
-                 trainable=config.get("trainable", True))
+    return model_class("Model")(inputs, outputs, name=config.get("name"),
+                                trainable=config.get("trainable", True))
 
 
 def compile_from_config(model, config, custom_objects=None, safe_mode=True):

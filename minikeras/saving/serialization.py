@@ -22,9 +22,11 @@ import warnings
 
 import numpy as np
 
-from .. import (activations, constraints, initializers, losses, metrics, optim, regularizers,
-               schedules)
+from .. import (activations, constraints, initializers, layers, losses, metrics, ops, optim,
+               regularizers, schedules)
+from ..layers.core import Lambda
 from ..layers.layer import Layer
+from ..layers.nested import find_layer_class as find_subclass
 from . import objects
 
 _LAMBDA_REFUSED = (
@@ -32,6 +34,12 @@ _LAMBDA_REFUSED = (
     "This carries a potential risk of arbitrary code execution and thus it is disallowed by "
     "default. If you trust the source of the artifact, you can override this error by "
     "passing `safe_mode=False` to the loading function.")
+
+MODEL_CLASSES = ("Model", "Functional", "Sequential")
+
+# The names a stored lambda sees as globals. ``keras``, the whole minikeras package, is
+# added by minikeras/__init__.py, the one module above every floor.
+LAMBDA_GLOBALS = {"ops": ops, "np": np, "numpy": np}
 
 _SUFFIX_MODULES = {"_initializer": ("keras.initializers", initializers),
                    "_regularizer": ("keras.regularizers", regularizers),
@@ -62,9 +70,8 @@ def serialize_keras_object(obj):
         return [serialize_keras_object(x) for x in obj]
     if isinstance(obj, dict):
         return {str(k): serialize_keras_object(v) for k, v in obj.items()}
-    if isinstance(obj, Layer):
-        from .model_config import serialize_model
-        return serialize_model(obj) if hasattr(obj, "compile") else serialize_layer(obj)
+    if isinstance(obj, Layer):  # a whole model is written by model_config.py
+        return serialize_layer(obj)
     if isinstance(obj, optim.Optimizer):
         return _with_registration(obj, optim.serialize(obj))
     if isinstance(obj, schedules.LearningRateSchedule):
@@ -137,7 +144,6 @@ def serialize_layer(layer, build_shape=None):
 def layer_config(layer):
     """``layer.get_config()`` in Keras's spelling: the dtype as a DTypePolicy, initializers,
     regularizers and constraints as class dicts, nested layers likewise."""
-    from ..layers.core import Lambda
     config = dict(layer.get_config())
     config.pop("batch_input_shape", None)  # Keras 3 layers do not take it (InputLayer does)
     if isinstance(layer, Lambda):
@@ -204,12 +210,10 @@ def deserialize_function(config, custom_objects=None, safe_mode=True):
 def _load_lambda(inner):
     """The function of a ``__lambda__`` dict: its bytecode run with the names a Keras
     lambda usually needs (``keras``, ``ops``, ``np``) as globals. Only with safe_mode off."""
-    import minikeras
     code = marshal.loads(base64.b64decode(inner["code"]))
     defaults, closure = inner.get("defaults"), inner.get("closure")
     cells = None if closure is None else tuple(types.CellType(v) for v in closure)
-    namespace = {"__builtins__": __builtins__, "keras": minikeras, "ops": minikeras.ops,
-                 "np": np, "numpy": np}
+    namespace = {"__builtins__": __builtins__, **LAMBDA_GLOBALS}
     return types.FunctionType(code, namespace, argdefs=tuple(defaults) if defaults else None,
                               closure=cells)
 
@@ -230,17 +234,26 @@ def _resolve_functions(value, custom_objects, safe_mode):
 
 def find_layer_class(d, custom_objects=None):
     """The Layer class a serialized layer names, or None."""
-    from .. import layers, models
     for key in (d.get("registered_name"), d.get("class_name")):
         found = objects.get_registered_object(key, custom_objects) if key else None
         if found is not None:
             return found
     name = d.get("class_name")
-    for module in (layers, models):
-        cls = getattr(module, name, None) if isinstance(name, str) else None
-        if isinstance(cls, type) and issubclass(cls, Layer):
-            return cls
-    return None
+    if name in MODEL_CLASSES:
+        return model_class(name)
+    cls = getattr(layers, name, None) if isinstance(name, str) else None
+    return cls if isinstance(cls, type) and issubclass(cls, Layer) else None
+
+
+def model_class(name):
+    """``Model``, ``Functional`` or ``Sequential``. They are defined one floor up, in
+    ``minikeras.models`` (which imports this floor to save itself), so they are found
+    among the Layer subclasses, as nested layers are (``layers/nested.py``)."""
+    cls = find_subclass(name)
+    if cls is None or not cls.__module__.startswith("minikeras.models."):
+        raise LookupError(f"No model class {name!r} in minikeras.models: expected one of "
+                          f"{', '.join(MODEL_CLASSES)} (and minikeras.models imported).")
+    return cls
 
 
 def _accepted_arguments(cls):
@@ -303,9 +316,6 @@ def layer_from_dict(d, custom_objects=None, safe_mode=True):
                          "minikeras has no such layer. If it is your own class, register it "
                          "with @keras.saving.register_keras_serializable() or pass it in "
                          "custom_objects.")
-    if hasattr(cls, "compile"):
-        from .model_config import model_from_dict
-        return model_from_dict(d, custom_objects, safe_mode)
     config = _resolve_functions(_plain(d.get("config") or {}), custom_objects, safe_mode)
     return cls.from_config(_fit_layer_config(cls, config, f"Layer '{name}'", custom_objects))
 

@@ -8,7 +8,7 @@ names (automatic names change between runs, the structure does not):
   ``name``; its own weights, trainable then non-trainable, in creation order, are the
   datasets ``"0"``, ``"1"``, ... (the root model is just ``vars``);
 * the children of a Sequential or functional model are first its ``layers`` (for a
-  functional model in Keras's order, see ``models/graph_order.py``), a list:
+  functional model in Keras's order, see ``layers/graph_order.py``), a list:
   a list's items are named after their class in snake case (``dense``, ``dense_1``...;
   ``input_layer`` for an InputLayer, whatever its name), a nested list ``container``;
 * then every other attribute that holds a layer, an optimizer or a list of them, in
@@ -28,8 +28,9 @@ from .. import backend
 from ..layers.layer import Layer
 from ..layers.names import snake_case
 from ..optim.base import Optimizer
-from ..models.graph_order import keras_layer_order
+from ..layers.graph_order import keras_layer_order
 from .keras_ops import KerasOp
+from .serialization import model_class
 
 _skipsets = {}
 
@@ -62,13 +63,11 @@ def _skipset(obj):
 
 def _children(obj):
     """(attribute name, value) pairs in Keras's walking order."""
-    from ..models.model import Functional
-    from ..models.sequential import Sequential
     skip = _skipset(obj)
-    if isinstance(obj, Sequential):
+    if isinstance(obj, model_class("Sequential")):
         yield "layers", obj.layers
         skip = skip | {"layers"}
-    elif isinstance(obj, Functional):  # Keras's operations are not layers: not saved
+    elif isinstance(obj, model_class("Functional")):  # Keras's operations are not layers: not saved
         yield "layers", [layer for layer in keras_layer_order(obj)
                          if not isinstance(layer, KerasOp)]
         skip = skip | {"layers"}

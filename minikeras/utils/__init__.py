@@ -1,7 +1,7 @@
 """``minikeras.utils``: tools for users and learners."""
 from .gradient_check import (GradientCheckReport, check_gradients, check_layer_gradients,  # noqa: F401
                              check_model_gradients)
-from .progbar import Progbar  # noqa: F401
+from ..callbacks.progbar import Progbar  # noqa: F401
 from .data_utils import PyDataset, Sequence, normalize, pad_sequences, to_categorical  # noqa: F401
 from ..random import set_random_seed  # noqa: F401
 from .model_visualization import model_to_dot, plot_model  # noqa: F401

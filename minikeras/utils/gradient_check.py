@@ -23,7 +23,7 @@ import copy
 
 import numpy as np
 
-from .. import backend, losses
+from .. import backend, losses, ops
 from ..autograd import GradientTape
 from ..layers.layer import Layer
 from ..tensor import Tensor
@@ -84,8 +84,7 @@ def _scalarize(y, projection):
 
 
 def _sum(t):
-    from ..ops import sum as ops_sum
-    return ops_sum(t)
+    return ops.sum(t)
 
 
 def _derivative_function(fn, checked, rng):

@@ -1,4 +1,5 @@
-"""Cases for minikeras/ops/shape.py and minikeras/ops/indexing.py.
+"""Cases for minikeras/ops/shapes.py, minikeras/ops/indexing.py and the reshape and
+broadcast_to of minikeras/ops/core.py.
 
 As in reduction_cases, op arguments that are not tensors (axes, shapes, repeats, which
 indexing key) are drawn as small int arrays that ``fn`` and ``ref`` both decode; index

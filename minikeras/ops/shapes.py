@@ -4,99 +4,33 @@ gradient back to where each value came from.
 A value that was copied several times (``broadcast_to``, ``tile``, ``repeat``) gets the
 **sum** of the gradients of its copies; a value that was moved (``transpose``, ``flip``)
 gets its gradient moved back; a value that was dropped (the pieces of ``split`` nobody used)
-gets zero. Indexing (``x[...]``, ``take``, ``where``) lives in :mod:`.indexing`, re-exported
-at the bottom of this file.
+gets zero. ``reshape``, ``broadcast_to`` and ``sum`` live in :mod:`.core` (each is the
+derivative of another); indexing (``x[...]``, ``take``, ``where``) in :mod:`.indexing`.
 """
 import numpy as np
 
 from .. import backend
 from ..autograd import Function, OpError
 from ..tensor import Tensor
-from .core import check_axis, constant, convert_to_tensor
+from .core import _ints, cast, check_axis, constant, convert_to_tensor, reshape
+from .core import sum as _sum
+from .indexing import ScatterAdd, getitem, take
 
-__all__ = ["reshape", "broadcast_to", "transpose", "moveaxis", "swapaxes", "expand_dims",
+__all__ = ["transpose", "moveaxis", "swapaxes", "expand_dims",
            "squeeze", "concatenate", "stack", "split", "tile", "repeat", "pad", "flip"]
 
 
-def _ints(value, what, opname):
-    """An int or a sequence of ints as a tuple of Python ints, or an OpError."""
-    if isinstance(value, (int, np.integer)):
-        return (int(value),)
-    try:
-        out = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise OpError(f"ops.{opname}: {what} must be an int or a sequence of ints, "
-                      f"got {value!r}.") from None
-    return out
 
 
 def _like(g, x):
     """The gradient ``g`` in the dtype of the float input ``x`` it belongs to (inputs of
     mixed dtypes were promoted in the forward pass)."""
     if g.dtype != x.dtype and x.dtype.kind in "fc":
-        from .core import cast
         return cast(g, x.dtype)
     return g
 
 
 # --------------------------------------------------------------------------- reshape, broadcast
-class Reshape(Function):
-    """z = x with a new shape (same values, same order).   dL/dx = dL/dz reshaped back.
-
-    Rule: dL/dx = reshape(g, x.shape)
-    """
-
-    def __init__(self, new_shape):
-        self.new_shape = new_shape
-
-    def forward(self, x):
-        return x.reshape(self.new_shape)
-
-    def backward(self, g):
-        return reshape(g, self.inputs[0].shape)
-
-
-def reshape(x, newshape):
-    """``x`` with shape ``newshape`` (one entry may be -1)."""
-    x = convert_to_tensor(x)
-    newshape = _ints(newshape, "newshape", "reshape")
-    if x.shape == newshape:
-        return x
-    try:
-        return Reshape(newshape)(x)
-    except OpError:
-        raise OpError(f"ops.reshape: cannot reshape a tensor of shape {x.shape} ({x.size} "
-                      f"elements) into shape {newshape}.") from None
-
-
-class BroadcastTo(Function):
-    """z = x repeated along broadcast axes.   dL/dx = dL/dz summed over those axes.
-
-    Rule: dL/dx = unbroadcast(g, x)
-    """
-
-    def __init__(self, shape):
-        self.shape = shape
-
-    def forward(self, x):
-        return backend.xp.broadcast_to(x, self.shape)
-
-    def backward(self, g):
-        from .core import unbroadcast
-        return unbroadcast(g, self.inputs[0])
-
-
-def broadcast_to(x, shape):
-    """``x`` broadcast to ``shape`` (a read-only view)."""
-    x = convert_to_tensor(x)
-    shape = _ints(shape, "shape", "broadcast_to")
-    if x.shape == shape:
-        return x
-    try:
-        return BroadcastTo(shape)(x)
-    except OpError:
-        raise OpError(f"ops.broadcast_to: cannot broadcast a tensor of shape {x.shape} to shape "
-                      f"{shape} (each axis must match or be 1, counting from the last).") from None
 
 
 def expand_dims(x, axis):
@@ -337,7 +271,6 @@ class Tile(Function):
         return backend.xp.tile(x, self.reps)
 
     def backward(self, g):
-        from .reduction import sum as _sum
         x = self.inputs[0]
         d = g.ndim
         sides = (1,) * (d - x.ndim) + x.shape
@@ -371,8 +304,6 @@ class Repeat(Function):
         return backend.xp.repeat(x, reps, axis=self.axis)
 
     def backward(self, g):
-        from .indexing import ScatterAdd
-        from .reduction import sum as _sum
         x, a = self.inputs[0], self.axis
         if len(self.repeats) == 1:       # every element copied r times: sum over the copies
             r = self.repeats[0]
@@ -414,7 +345,6 @@ class Pad(Function):
         return backend.xp.pad(x, self.pads, mode="constant", constant_values=self.value)
 
     def backward(self, g):
-        from .indexing import getitem
         x = self.inputs[0]
         return getitem(g, tuple(slice(b, b + n) for (b, _), n in zip(self.pads, x.shape)))
 
@@ -461,7 +391,6 @@ def pad(x, pad_width, mode="constant", constant_values=None):
         return x
     if mode == "constant":
         return Pad(pads, 0 if constant_values is None else constant_values)(x)
-    from .indexing import take
     for axis, (b, a) in enumerate(pads):   # each mode is a map of indices along each axis
         if b or a:
             if x.shape[axis] == 0:
@@ -470,9 +399,3 @@ def pad(x, pad_width, mode="constant", constant_values=None):
             source = np.pad(np.arange(x.shape[axis]), (b, a), mode=_INDEX_MODES[mode])
             x = take(x, backend.xp.asarray(source), axis=axis)
     return x
-
-
-from .indexing import *  # noqa: E402,F401,F403  (getitem, take, where, ...)
-from .indexing import __all__ as _indexing_names  # noqa: E402
-
-__all__ = __all__ + _indexing_names

@@ -12,8 +12,8 @@ Keras's rule (``map_graph`` in ``keras/src/ops/function.py``):
    deepest call that uses its result; a layer called several times takes its deepest call;
 3. list the layers from the deepest to 0, layers of equal depth in walk order.
 """
-from ..layers.input_layer import InputLayer, KerasTensor
-from ..layers.structure import flatten
+from .input_layer import InputLayer, KerasTensor
+from .structure import flatten
 
 
 def _tensors(node):
