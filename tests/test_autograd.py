@@ -8,6 +8,7 @@ import pytest
 import minikeras as mk
 from minikeras import ops
 from minikeras.autograd import state
+from minikeras.ops.nn import Relu
 from minikeras.tensor import Tensor
 
 
@@ -397,3 +398,16 @@ def test_each_node_names_the_first_line_of_user_code_above_it():
     assert where["Tanh"][1] == mine_line and where["Multiply"][1] == mine_line
     assert where["Tanh"][2] == "call" and where["MatMul"][2] == (
         "test_each_node_names_the_first_line_of_user_code_above_it")
+
+
+def test_a_subclass_with_its_own_rule_does_not_inherit_the_array_twin():
+    # Relu has a backward_arrays; a student's Relu with another rule must have that rule run
+    # by an ordinary walk (no readable_backward), not the parent's twin.
+    class HalfRelu(Relu):
+        def backward(self, g):
+            return g * 0.5
+
+    assert Relu.backward_arrays is not None and HalfRelu.backward_arrays is None
+    x = mk.Tensor(np.array([-1.0, 2.0, 3.0]), requires_grad=True)
+    HalfRelu()(x).backward(mk.Tensor(np.ones(3)))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, 0.5, 0.5])

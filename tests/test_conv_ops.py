@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from minikeras import ops
 from minikeras.autograd import GradientTape
 from minikeras.kernels.cpu import conv as kconv
-from minikeras.ops.conv import conv_nd
+from minikeras.ops.convolution import conv_nd
 from minikeras.tensor import Tensor
 from minikeras.utils import check_gradients
 

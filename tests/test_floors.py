@@ -49,6 +49,8 @@ ALLOWED_IN_FUNCTIONS = {
         "CuPy exists only on a machine with a GPU",
     ("kernels/cpu/jit.py", "numba"):
         "importing Numba takes about half a second; only the first compiled loop pays it",
+    ("utils/plots.py", "matplotlib"):
+        "importing matplotlib takes about a third of a second; only the first plot pays it",
     ("saving/weights_h5.py", "h5py"):
         "h5py is needed only to read and write .weights.h5 files",
 }

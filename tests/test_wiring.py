@@ -2,6 +2,7 @@
 themselves (minikeras/ops/operators.py), Tensor.backward is the walk, and the CPU kernel
 table names every kernel the code above it calls (the CUDA table: tests/cudasim)."""
 import pathlib
+import pkgutil
 import re
 
 import numpy as np
@@ -113,3 +114,13 @@ def test_cpu_table_has_every_kernel_the_code_calls():
     assert {"relu", "conv_forward", "sgd_update"} <= called  # the search finds the calls
     # adam_update is looked up with getattr and exists only on the CUDA table.
     assert called - set(cpu_kernels.__all__) == {"adam_update"}
+
+
+def test_no_ops_module_is_shadowed_by_a_function_of_the_same_name():
+    # "go to definition" on ops.X must reach one thing: a module file named like a public
+    # function would be hidden behind that function.
+    files = {m.name for m in pkgutil.iter_modules(ops.__path__)}
+    assert files, "no modules found under minikeras/ops"
+    clashes = sorted(name for name in files if callable(getattr(ops, name, None))
+                     and not isinstance(getattr(ops, name), type(ops)))
+    assert not clashes, f"modules of minikeras/ops named like a public function: {clashes}"

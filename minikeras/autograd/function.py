@@ -194,6 +194,10 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         REGISTRY[cls.__name__] = cls
+        if "backward" in cls.__dict__ and "backward_arrays" not in cls.__dict__:
+            # A subclass that writes its own rule (a student's op built on ours) must not
+            # inherit the parent's array twin: the walk would run the parent's rule instead.
+            cls.backward_arrays = None
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__}.forward")

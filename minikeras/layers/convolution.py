@@ -2,7 +2,7 @@
 DepthwiseConv2D, SeparableConv1D, SeparableConv2D.
 
 Each stores Keras's arguments, creates Keras's weights (names, shapes, order) on the first
-call and computes with the ops of ``ops/conv.py``; the bias is added inside the
+call and computes with the ops of ``ops/convolution.py``; the bias is added inside the
 convolution's matmul output. The weight layouts:
 
 * Conv: ``kernel`` (*kernel_size, in_channels // groups, filters), ``bias`` (filters,)
@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import activations
 from ..ops.arguments import standardize_data_format, standardize_tuple
-from ..ops.conv import conv_nd, conv_transpose_nd, transpose_pads
+from ..ops.convolution import conv_nd, conv_transpose_nd, transpose_pads
 from ..ops.core import reshape
 from .core import _serialize as _serialize_object
 from .layer import Layer

@@ -5,18 +5,19 @@ side, the derivative in its docstring) plus a lowercase function that calls it::
 
     ops.add(x, y)  ->  Add()(x, y)  ->  Add.forward(x.data, y.data)  ->  x.data + y.data
 
-The files, by family: ``core`` (conversion, cast, reshape, broadcast_to and sum), ``math``
-(elementwise arithmetic), ``compare`` (comparisons), ``reduction`` (mean, max, ...),
-``shapes`` (transpose, concatenate, ...), ``indexing`` (getitem, take, where), ``linalg`` (matmul, dot,
-einsum), ``nn`` (activations, softmax), ``creation`` (zeros, arange, ...), ``conv``
-(convolutions), ``pooling`` (max and average pooling), ``normalization`` (moments, batch
+The files, by family (no file is named like a function it exports, so ``ops.conv`` is the
+function and ``ops.convolution`` its module): ``core`` (conversion, cast, reshape,
+broadcast_to and sum), ``math`` (elementwise arithmetic), ``compare`` (comparisons),
+``reduction`` (mean, max, ...), ``shapes`` (transpose, concatenate, ...), ``indexing``
+(getitem, take, where), ``linalg`` (matmul, dot, einsum), ``nn`` (activations, softmax),
+``creation`` (zeros, arange, ...), ``convolution`` (conv, conv_transpose, depthwise and
+separable), ``pooling`` (max and average pooling), ``normalization`` (moments, batch
 normalization), ``recurrent`` (fused LSTM and GRU sequences).
 """
-from . import (compare, core, creation, indexing, linalg, math, nn, normalization, pooling,
-               recurrent, reduction, shapes)
-from . import conv as _conv_ops
+from . import (compare, convolution, core, creation, indexing, linalg, math, nn, normalization,
+               pooling, recurrent, reduction, shapes)
 from .compare import *  # noqa: F401,F403
-from .conv import *  # noqa: F401,F403
+from .convolution import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
@@ -30,7 +31,7 @@ from .recurrent import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .shapes import *  # noqa: F401,F403
 
-__all__ = sorted(set().union(*(m.__all__ for m in (compare, _conv_ops, core, creation, indexing,
+__all__ = sorted(set().union(*(m.__all__ for m in (compare, convolution, core, creation, indexing,
                                                    linalg, math, nn, normalization, pooling,
                                                    recurrent, reduction, shapes))))
 

@@ -10,12 +10,6 @@ window and no global state is touched); a notebook shows the returned figure inl
 import io
 import os
 
-try:
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-except ImportError:
-    Figure = MaxNLocator = None
-
 from .dot import write_atomic
 
 __all__ = ["plot_history", "new_figure", "save_figure"]
@@ -57,7 +51,7 @@ def plot_history(history, to_file=None, metrics=None):
                 ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(matplotlib_classes(caller="plot_history")[1](integer=True))
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -66,11 +60,21 @@ def plot_history(history, to_file=None, metrics=None):
     return figure
 
 
+def matplotlib_classes(caller):
+    """matplotlib's ``Figure`` and ``MaxNLocator``, imported on the first plot: importing
+    matplotlib takes about a third of a second, which ``import minikeras`` does not pay."""
+    try:
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+    except ImportError:
+        raise ImportError(f"{caller}() draws with matplotlib, which is not installed. Install "
+                          "it: pip install matplotlib (or conda install matplotlib).") from None
+    return Figure, MaxNLocator
+
+
 def new_figure(n, caller, columns=3):
     """A Figure with ``n`` plots, up to ``columns`` a row; returns (figure, list of axes)."""
-    if Figure is None:
-        raise ImportError(f"{caller}() draws with matplotlib, which is not installed. Install "
-                          "it: pip install matplotlib (or conda install matplotlib).")
+    Figure = matplotlib_classes(caller)[0]
     cols = min(n, columns)
     rows = (n + cols - 1) // cols
     figure = Figure(figsize=(4.5 * cols, 3.4 * rows), layout="constrained")

@@ -1,4 +1,4 @@
-"""Cases for minikeras/ops/conv.py: conv (1-D and 2-D, groups, strides, dilation, valid and
+"""Cases for minikeras/ops/convolution.py: conv (1-D and 2-D, groups, strides, dilation, valid and
 same padding, both data formats), conv_transpose, depthwise_conv and separable_conv.
 
 The references loop over output positions in plain Python (or, for the transposed
@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from minikeras import ops
-from minikeras.ops.conv import conv_nd
+from minikeras.ops.convolution import conv_nd
 
 from . import Case, values
 
