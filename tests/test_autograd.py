@@ -400,6 +400,30 @@ def test_each_node_names_the_first_line_of_user_code_above_it():
         "test_each_node_names_the_first_line_of_user_code_above_it")
 
 
+def test_a_user_function_called_by_a_layer_of_ours_gets_its_own_line():
+    """Dense(activation=f) calls the user's f from inside the package, after the layer's own
+    ops (whose climb stops early the second time): f's ops still name f's line."""
+    import inspect
+
+    import minikeras as keras
+    from minikeras import layers, ops
+
+    def squash(x):
+        return ops.tanh(x) * 0.5                         # the line of squash's nodes
+
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2, activation=squash),
+                              layers.Dense(2, activation=squash)])
+    here = inspect.currentframe().f_lineno
+    with keras.GradientTape() as tape:
+        model(np.ones((1, 3), np.float32))                # the line of Dense's own nodes
+    squash_line = inspect.getsourcelines(squash)[1] + 1
+    lines = {(n.name, n.where[1]) for n in tape.nodes}
+    assert lines == {("MatMul", here + 2), ("Add", here + 2), ("Tanh", squash_line),
+                     ("Multiply", squash_line)}
+    paths = {f"{model.name}/{layer.name}" for layer in model.layers}
+    assert {n.layer for n in tape.nodes} == paths and len(paths) == 2
+
+
 def test_a_subclass_with_its_own_rule_does_not_inherit_the_array_twin():
     # Relu has a backward_arrays; a student's Relu with another rule must have that rule run
     # by an ordinary walk (no readable_backward), not the parent's twin.

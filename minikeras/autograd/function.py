@@ -18,7 +18,7 @@ class _State:
     """The recording switches, in one place."""
     grad_enabled = True       # False inside no_grad()
     tapes = []                # the GradientTapes whose `with` block is open, innermost last
-    call_sites = []           # (frame, where) of the layer calls in progress: see call_site
+    call_sites = []           # [frame, where, path, frame] of the layer calls in progress: see call_site
     observers = []            # told of every op call and backward step (see Function.__call__
                               # and walk.visit), and, when they ask, of the start of each op
                               # and layer call (see tell): what the debug tools attach
@@ -82,13 +82,17 @@ _inside_package = {}  # code object -> True if it belongs to minikeras (a cache)
 def user_frame(f):
     """(file, line, function) of the first frame, from ``f`` up, outside the minikeras
     package. A frame that entered :func:`call_site` already knows its answer, so the climb
-    stops there: inside a model, an op climbs to its layer's call, not to the user's code."""
+    stops there: inside a model, an op climbs to its layer's call, not to the user's code.
+    The climb also stops at the frame the last climb inside the same layer call started
+    from (a layer's loop calls many ops from one frame): its answer is the same."""
     inside = _inside_package
     sites = state.call_sites
-    mark = sites[-1][0] if sites else None
+    site = sites[-1] if sites else None
+    start = f
     while f is not None:
-        if f is mark:
-            return sites[-1][1]
+        if site is not None and (f is site[0] or f is site[3]):
+            site[3] = start.f_back      # only package frames lie between it and the layer call
+            return site[1]
         code = f.f_code
         flag = inside.get(code)
         if flag is None:
@@ -117,7 +121,8 @@ class call_site:
             return self
         sites = state.call_sites
         self.path = f"{sites[-1][2]}/{self.name}" if sites else self.name
-        sites.append((self.frame, user_frame(self.frame.f_back), self.path))
+        # (layer's frame, the user line that called it, its path, see user_frame)
+        sites.append([self.frame, user_frame(self.frame.f_back), self.path, None])
         if state.observers:
             tell("layer_starts", self.path)
         return self

@@ -109,9 +109,13 @@ def unbroadcast(g, x):
     cast to its dtype. Returns ``g`` untouched when nothing was broadcast (the common case)."""
     if g.data.shape != x.data.shape:
         axes = _broadcast_axes(g.shape, x.shape)
-        if axes:
-            g = sum(g, axis=axes, keepdims=True)
-        g = reshape(g, x.shape)
+        lead = g.ndim - x.ndim
+        if axes and axes[-1] < lead:    # only the leading axes x lacks: sum them away
+            g = sum(g, axis=axes)
+        else:                           # axes of size 1 in x too: keep them, then reshape
+            if axes:
+                g = sum(g, axis=axes, keepdims=True)
+            g = reshape(g, x.shape)
     gd, xd = g.data.dtype, x.data.dtype
     if gd is not xd and gd != xd and xd.kind in "fc":
         g = cast(g, x.dtype)
