@@ -1,6 +1,14 @@
-"""Print what each debugging tool shows on the README's digits model; docs/debugging.md
-quotes this output. Run from the repository root: python docs/make_debugging_examples.py"""
+"""What each debugging tool shows on the README's digits model, and the pictures of
+docs/debugging.md (docs/images/). Run from the repository root:
+
+    python docs/make_debugging_examples.py            # print the outputs
+    python docs/make_debugging_examples.py --write    # and put them into docs/debugging.md
+
+Each output is a part headed ``## name``; with ``--write``, the text block that follows
+``<!-- output: name -->`` in docs/debugging.md is replaced by that part."""
 import io
+import os
+import re
 import sys
 
 import numpy as np
@@ -9,6 +17,19 @@ import minikeras as keras
 from minikeras import debug, layers, ops
 from minikeras.datasets import digits
 
+DOC = "docs/debugging.md"
+
+
+class Tee(io.StringIO):
+    """Standard output, kept as well as printed."""
+
+    def write(self, text):
+        sys.__stdout__.write(text)
+        return super().write(text)
+
+
+sys.stdout = captured = Tee()
+keras.utils.set_random_seed(0)
 (x_train, y_train), _ = digits.load_data()
 model = keras.Sequential([
     keras.Input(shape=(8, 8)),
@@ -60,6 +81,8 @@ student = keras.Sequential([keras.Input(shape=(8, 8)), layers.Flatten(), layers.
 student.set_weights(model.get_weights())
 reference = debug.record(lambda: loss_fn(y, model(x)))
 print(debug.compare(reference, debug.record(lambda: loss_fn(y, student(x)))), "\n")
+
+print("## compare in float64\n")
 
 keras.config.set_floatx("float64")
 model64 = keras.Sequential([keras.Input(shape=(8, 8)), layers.Flatten(), layers.Rescaling(1 / 16),
@@ -125,3 +148,26 @@ update = next(i for i, line in enumerate(lines) if "Adam.apply" in line)
 print("\n".join(lines[:21] + ["..."] + lines[walk:walk + 3] + ["..."]
                 + lines[update - 14:update + 3] + ["..."]), "\n")
 print(t.table(limit=6))
+
+
+def write_outputs(path, text):
+    """Replace each marked text block of ``path`` with the part of ``text`` it names."""
+    parts = dict(re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, re.S | re.M))
+    doc = open(path).read()
+
+    def block(m):
+        name = m.group(1)
+        if name not in parts:
+            raise SystemExit(f"{path}: no output named {name!r}; there are {sorted(parts)}")
+        lines = [line.rstrip() for line in parts[name].strip().splitlines()]
+        return f"<!-- output: {name} -->\n```text\n" + "\n".join(lines) + "\n```"
+
+    new = re.sub(r"<!-- output: (.+?) -->\n```text\n.*?```", block, doc, flags=re.S)
+    with open(path + ".tmp", "w") as f:
+        f.write(new)
+    os.replace(path + ".tmp", path)
+
+
+sys.stdout = sys.__stdout__
+if "--write" in sys.argv:
+    write_outputs(DOC, captured.getvalue())
