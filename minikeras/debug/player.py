@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from .. import backend
+from ..saving.files import atomic_write_bytes
 from ..tensor import Variable
 from .steps import _summary, backward_steps, tensor_name
 from .targets import graph_nodes
@@ -199,17 +200,5 @@ def backprop_player(target, to_file="backprop.html"):
     page = page.replace("{{TITLE}}", html.escape(f"Backward pass from {tensor_name(target)}"))
     page = page.replace("{{SVG}}", _svg(tensors, key, ops, edges, row))
     page = page.replace("{{DATA}}", json.dumps(data, indent=1).replace("</", "<\\/"))
-    _write(to_file, page.encode("utf-8"))
+    atomic_write_bytes(to_file, page.encode("utf-8"))
     return to_file
-
-
-def _write(path, data):
-    """Write through a temporary file beside ``path`` and rename: never half a file."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

@@ -36,7 +36,6 @@ import collections
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 
@@ -44,6 +43,7 @@ from .. import backend
 from ..autograd import state
 from ..kernels.cpu.jit import jit as _numba_jit
 from ..optim.base import Optimizer
+from ..saving.files import atomic_write_bytes
 
 __all__ = ["trace", "Trace", "Event", "Shapes"]
 
@@ -347,15 +347,7 @@ class Trace:
                 f"trace.save({path!r}): the folder {folder!r} does not exist. Create it "
                 "first (os.makedirs(folder, exist_ok=True)) or save to an existing folder.")
         text = json.dumps({"traceEvents": self.chrome_events(), "displayTimeUnit": "ms"})
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".trace-", suffix=".json")
-        try:
-            with os.fdopen(handle, "w") as f:
-                f.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+        atomic_write_bytes(path, text.encode("utf-8"))
         return path
 
     def chrome_events(self):

@@ -16,7 +16,9 @@ try:
 except ImportError:
     graphviz = None
 
-__all__ = ["GraphvizNotFound", "quote", "write_picture", "render", "write_atomic", "shown"]
+from ..saving.files import atomic_write_bytes
+
+__all__ = ["GraphvizNotFound", "quote", "write_picture", "render", "shown"]
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -39,7 +41,7 @@ def write_picture(dot_text, to_file, caller, default="png"):
     fmt = ext.lstrip(".").lower() or default
     path = str(to_file) if ext else f"{root}.{fmt}"
     if fmt == "dot":
-        write_atomic(path, dot_text.encode())
+        atomic_write_bytes(path, dot_text.encode())
         return path
     if fmt not in FORMATS:
         raise ValueError(f"{caller}(): to_file must end in .svg, .png, .pdf or .dot; got "
@@ -47,13 +49,13 @@ def write_picture(dot_text, to_file, caller, default="png"):
     program = shutil.which("dot")
     if program is None:
         dot_file = root + ".dot"
-        write_atomic(dot_file, dot_text.encode())
+        atomic_write_bytes(dot_file, dot_text.encode())
         raise GraphvizNotFound(
             f"{caller}(): Graphviz's `dot` program was not found, so {path} could not be "
             f"drawn; the DOT text was written to {dot_file}. Install Graphviz (Debian/Ubuntu: "
             "apt-get install graphviz; macOS: brew install graphviz; conda: conda install "
             "graphviz), or paste the .dot file into any Graphviz viewer.")
-    write_atomic(path, render(dot_text, fmt, caller, program))
+    atomic_write_bytes(path, render(dot_text, fmt, caller, program))
     return path
 
 
@@ -73,14 +75,6 @@ def render(dot_text, fmt, caller, program=None):
     if done.returncode != 0:
         raise RuntimeError(f"{caller}(): dot failed: {done.stderr.decode(errors='replace')}")
     return done.stdout
-
-
-def write_atomic(path, data):
-    """Write through a temporary file beside ``path`` and rename: never half a file."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def shown(path):

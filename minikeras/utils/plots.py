@@ -10,7 +10,7 @@ window and no global state is touched); a notebook shows the returned figure inl
 import io
 import os
 
-from .dot import write_atomic
+from ..saving.files import atomic_write_bytes
 
 __all__ = ["plot_history", "new_figure", "save_figure"]
 
@@ -93,4 +93,4 @@ def save_figure(figure, to_file, caller):
                          f"{', '.join('.' + f for f in sorted(supported))}; got {str(to_file)!r}.")
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt)
-    write_atomic(str(to_file), buffer.getvalue())
+    atomic_write_bytes(str(to_file), buffer.getvalue())
