@@ -14,7 +14,8 @@
 - ``print_tape(loss)`` and ``plot_tape(loss, to_file=...)`` show the graph, with values and
   gradients, layer calls as boxes (``pictures.py``).
 - ``with trace() as t:`` records each layer call, op, backward step and kernel that ran
-  inside, with shapes and times (``trace.py``).
+  inside, with shapes and times (``trace.py``; the timing stand-ins it puts in place of
+  kernels and array functions are in ``stand_ins.py``).
 - ``LayerHealth`` is a callback of ``fit`` that records each layer's activations,
   saturation, gradient and weight norms and update:weight ratios (``health.py``);
   ``plot_layer_health`` draws them (``plots.py``).

@@ -29,7 +29,8 @@ threads. A backward walk of ``walk_steps`` (the stepper) has no "backward" headi
 How: on entering, the trace adds itself to ``autograd.state.observers`` (told of each op,
 layer call and backward step) and puts timing stand-ins in place of the kernel table's
 functions, the kernel modules' functions and CUDA kernels, ``backend.xp`` and
-``Optimizer.apply``; on leaving, even on an error, it puts the originals back. Outside a
+``Optimizer.apply`` (``stand_ins.py``); on leaving, even on an error, it puts the originals
+back. Outside a
 trace nothing is wrapped and nothing is paid.
 """
 import collections
@@ -44,10 +45,11 @@ from ..autograd import state
 from ..kernels.cpu.jit import jit as _numba_jit
 from ..optim.base import Optimizer
 from ..saving.files import atomic_write_bytes
+from .stand_ins import (Place, Shapes, Timed, TimedKernel, TracedArrays, is_cuda_kernel,
+                        kernel_name, shapes_of)
 
 __all__ = ["trace", "Trace", "Event", "Shapes"]
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _clock = time.perf_counter_ns
 # On a GPU, wait for the device so that a time measures the work (see the module docstring).
 _synchronize = backend.xp.cuda.runtime.deviceSynchronize if backend.mode == "cuda" else None
@@ -187,7 +189,7 @@ class Trace:
         self._close(self._find("layer", path))
 
     def forward_starts(self, fn, inputs):
-        self._open("forward", fn.name, {"inputs": _shapes(t.data for t in inputs)}, owner=fn)
+        self._open("forward", fn.name, {"inputs": shapes_of(t.data for t in inputs)}, owner=fn)
 
     def forward(self, fn, inputs, result):
         event = self._find("forward", fn)
@@ -195,7 +197,7 @@ class Trace:
             return
         self._close(event)
         outputs = result if isinstance(result, tuple) else (result,)
-        event.args["output"] = _shapes(t.data for t in outputs)
+        event.args["output"] = shapes_of(t.data for t in outputs)
         if fn.seq >= 0:
             event.args["node"] = fn.seq
         event.args["code"] = _defined(type(fn).forward)
@@ -219,8 +221,8 @@ class Trace:
         if event is None:
             return
         self._close(event)
-        event.args["gradient in"] = _shapes(g.data for g in out_grads if g is not None)
-        event.args["gradients out"] = _shapes(g.data for g in in_grads if g is not None)
+        event.args["gradient in"] = shapes_of(g.data for g in out_grads if g is not None)
+        event.args["gradients out"] = shapes_of(g.data for g in in_grads if g is not None)
 
     # ------------------------------------------------------------------ the stand-ins
     def _patch(self, owner, name, new):
@@ -232,7 +234,7 @@ class Trace:
         modules = []
         for name in table.__all__:
             fn = getattr(table, name)
-            self._patch(table, name, _Timed(self, "kernel", fn))
+            self._patch(table, name, Timed(self, "kernel", fn))
             module = sys.modules.get(getattr(fn, "__module__", None) or "")
             if module is not None and module is not table and module not in modules:
                 modules.append(module)
@@ -241,16 +243,16 @@ class Trace:
             for name, value in list(vars(module).items()):
                 if value is _numba_jit:
                     self._patch(module, name, self._traced_jit)
-                elif _is_cuda_kernel(value):
-                    self._patch(module, name, _TimedKernel(self, value))
+                elif is_cuda_kernel(value):
+                    self._patch(module, name, TimedKernel(self, value))
                 elif name in public and callable(value) and hasattr(value, "__code__"):
-                    self._patch(module, name, _Timed(self, "kernel", value))
-        self._patch(backend, "xp", _TracedArrays(self, backend.xp))
+                    self._patch(module, name, Timed(self, "kernel", value))
+        self._patch(backend, "xp", TracedArrays(self, backend.xp))
         self._patch(Optimizer, "apply", self._traced_apply(Optimizer.apply))
 
     def _traced_jit(self, loop):
         """``jit`` while tracing: the compiled loop, timed under the loop's name."""
-        return _Timed(self, "kernel", _numba_jit(loop), name=_kernel_name(loop),
+        return Timed(self, "kernel", _numba_jit(loop), name=kernel_name(loop),
                       extra={"compiled by": "numba"})
 
     def _traced_apply(self, apply):
@@ -375,138 +377,10 @@ class Trace:
         return out
 
 
-# ---------------------------------------------------------------------- stand-ins
-class _Timed:
-    """Stands in for a kernel or an array function while a trace records: each call is
-    one event. Other attributes are the original's (``xp.add.at`` still works)."""
-
-    def __init__(self, trace, kind, original, name=None, extra=None):
-        self._trace, self._kind, self._original = trace, kind, original
-        self._name = name or _kernel_name(original)
-        self._extra = extra or {}
-
-    def __call__(self, *args, **kwargs):
-        where = _where(sys._getframe(1))
-        event = self._trace._open(self._kind, self._name,
-                                  dict(self._extra, inputs=_shapes(_arrays(args, kwargs)),
-                                       **{"called from": where}))
-        try:
-            result = self._original(*args, **kwargs)
-        finally:
-            self._trace._close(event)
-        if event is not None:
-            event.args["output"] = _shapes(_arrays((result,), {}))
-        return result
-
-    def __getattr__(self, name):
-        return getattr(self._original, name)
-
-
-class _TimedKernel:
-    """Stands in for a CUDA kernel: ``kernel[grid, block](...)`` launches it as one event
-    that records the grid and the block."""
-
-    def __init__(self, trace, kernel):
-        self._trace, self._kernel = trace, kernel
-
-    def __getitem__(self, config):
-        grid, block = config[0], config[1]
-        return _Timed(self._trace, "cuda", self._kernel[config],
-                      name=_kernel_name(self._kernel.py_func),
-                      extra={"grid": _dims(grid), "block": _dims(block)})
-
-    def __getattr__(self, name):
-        return getattr(self._kernel, name)
-
-
-class _TracedArrays:
-    """``backend.xp`` while a trace records: the same module, each function timed."""
-
-    def __init__(self, trace, module):
-        self._trace, self._module, self._timed = trace, module, {}
-
-    def __getattr__(self, name):
-        timed = self._timed.get(name)
-        if timed is not None:
-            return timed
-        value = getattr(self._module, name)
-        if not callable(value) or isinstance(value, type):
-            return value              # constants, dtypes, classes, submodules
-        timed = self._timed[name] = _Timed(self._trace, "array", value,
-                                           name=f"{self._module.__name__}.{name}")
-        return timed
-
-
-def _is_cuda_kernel(value):
-    """A Numba CUDA kernel (not a device function: those are compiled into kernels)."""
-    module = type(value).__module__ or ""
-    if not (module.startswith("numba") and "cuda" in module and hasattr(value, "py_func")):
-        return False
-    device = getattr(value, "_device", None)
-    if device is None:
-        device = getattr(value, "targetoptions", {}).get("device", False)
-    return not device
-
-
 # ---------------------------------------------------------------------- words
-def _relative(filename):
-    return filename[len(_PACKAGE):] if filename.startswith(_PACKAGE) else os.path.basename(filename)
-
-
-class Place(tuple):
-    """(file, line), written ``ops/nn.py:46`` (relative to minikeras/) when read."""
-
-    def __str__(self):
-        return f"{_relative(self[0])}:{self[1]}"
-
-
-def _where(frame):
-    return Place((frame.f_code.co_filename, frame.f_lineno))
-
-
 def _defined(fn):
     code = getattr(fn, "__code__", None)
     return Place((code.co_filename, code.co_firstlineno)) if code else "?"
-
-
-def _kernel_name(fn):
-    """``kernels/cpu/conv.py:im2col`` for a Python function, else its module and name."""
-    code = getattr(getattr(fn, "py_func", fn), "__code__", None)
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
-    if code is None:
-        return f"{getattr(fn, '__module__', None) or '?'}.{name}"
-    return f"{_relative(code.co_filename)}:{name}"
-
-
-def _arrays(args, kwargs):
-    """The arrays among the arguments (one level into tuples and lists)."""
-    found = []
-    for a in list(args) + list(kwargs.values()):
-        for b in (a if isinstance(a, (tuple, list)) else (a,)):
-            if hasattr(b, "shape") and hasattr(b, "dtype"):
-                found.append(b)
-    return found
-
-
-class Shapes(tuple):
-    """The (shape, dtype) of some arrays, kept as they are while recording and written
-    out only when read: ``(32, 64), (64, 128) float32`` (the dtype once when shared)."""
-
-    def __str__(self):
-        if not self:
-            return ""
-        dtypes = {str(dtype) for _, dtype in self}
-        if len(dtypes) == 1:
-            return ", ".join(str(tuple(shape)) for shape, _ in self) + " " + dtypes.pop()
-        return ", ".join(f"{tuple(shape)} {dtype}" for shape, dtype in self)
-
-
-def _shapes(arrays):
-    return Shapes([(a.shape, a.dtype) for a in arrays])
-
-
-def _dims(d):
-    return tuple(d) if isinstance(d, (tuple, list)) else (int(d),)
 
 
 def _us(ns):
