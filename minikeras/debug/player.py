@@ -21,7 +21,7 @@ import numpy as np
 from .. import backend
 from ..saving.files import atomic_write_bytes
 from ..tensor import Variable
-from .steps import _summary, backward_steps, tensor_name
+from .steps import backward_steps, tensor_name, tensor_summary
 from .targets import graph_nodes
 
 __all__ = ["backprop_player"]
@@ -161,12 +161,12 @@ def _cards(target, key):
             "index": step.index, "total": step.total, "op": step.op, "seq": node.seq,
             "box": f"n{node.seq}", "layer": node.layer or "", "location": step.location,
             "source": step.source, "inputs": [f"{n} {s} {d}" for n, s, d in step.inputs],
-            "upstream": [_summary(g) for g in step.upstream], "rule": step.rule,
-            "grads": [[n, _summary(g)] for n, g in step.grads],
+            "upstream": [tensor_summary(g) for g in step.upstream], "rule": step.rule,
+            "grads": [[n, tensor_summary(g)] for n, g in step.grads],
             "broadcast": [f"{n}: broadcast in the forward pass, so its gradient was summed "
                           f"from {src} back to {dst}" for n, src, dst in step.broadcast],
-            "accumulated": [f"{n} is used more than once: its gradient so far {_summary(b)} "
-                            f"becomes {_summary(a)}" for n, b, a in step.accumulated],
+            "accumulated": [f"{n} is used more than once: its gradient so far {tensor_summary(b)} "
+                            f"becomes {tensor_summary(a)}" for n, b, a in step.accumulated],
             "fills": fills})
     return cards
 

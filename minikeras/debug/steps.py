@@ -20,7 +20,7 @@ from ..autograd import walk_steps
 from ..tensor import Tensor, Variable
 from .targets import graph_nodes
 
-__all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "rule_of",
+__all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "tensor_summary", "rule_of",
            "rule_terms"]
 
 
@@ -80,7 +80,7 @@ def input_names(node):
     return [(n, tensor_name(t)) for n, t in zip(names, node.inputs)]
 
 
-def _summary(t):
+def tensor_summary(t):
     """A short text for a gradient: shape, dtype, and a few of its numbers."""
     if t is None:
         return "None"
@@ -143,18 +143,18 @@ class BackwardStep:
         lines.append("  inputs:     " + ", ".join(f"{n} {s} {d}" for n, s, d in self.inputs))
         for k, g in enumerate(self.upstream):
             label = "dL/d output" if len(self.upstream) == 1 else f"dL/d output {k}"
-            lines.append(f"  {label}: {_summary(g)}")
+            lines.append(f"  {label}: {tensor_summary(g)}")
         rule = self.rule.split("; ") if self.rule.startswith("dL/d") else self.rule.splitlines()
         lines += [("  rule:       " if k == 0 else "              ") + part
                   for k, part in enumerate(rule)]
         for n, g in self.grads:
-            lines.append(f"  -> dL/d {n}: {_summary(g)}")
+            lines.append(f"  -> dL/d {n}: {tensor_summary(g)}")
         for n, src, dst in self.broadcast:
             lines.append(f"     {n}: broadcast in the forward pass, so its gradient was "
                          f"summed from {src} back to {dst}")
         for n, before, after in self.accumulated:
             lines.append(f"     {n} is used more than once: its gradient so far "
-                         f"{_summary(before)} becomes {_summary(after)}")
+                         f"{tensor_summary(before)} becomes {tensor_summary(after)}")
         return lines
 
     def __str__(self):
