@@ -20,8 +20,8 @@ from ..autograd import walk_steps
 from ..tensor import Tensor, Variable
 from .targets import graph_nodes
 
-__all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "tensor_summary", "rule_of",
-           "rule_terms"]
+__all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "tensor_summary",
+           "rule_of", "rule_terms"]
 
 
 def tensor_name(t):
