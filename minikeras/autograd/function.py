@@ -18,7 +18,8 @@ class _State:
     """The recording switches, in one place."""
     grad_enabled = True       # False inside no_grad()
     tapes = []                # the GradientTapes whose `with` block is open, innermost last
-    call_sites = []           # [frame, where, path, frame] of the layer calls in progress: see call_site
+    call_sites = []           # [frame, where, path, last frame] of each layer call in
+                              # progress: see call_site and user_frame
     observers = []            # told of every op call and backward step (see Function.__call__
                               # and walk.visit), and, when they ask, of the start of each op
                               # and layer call (see tell): what the debug tools attach
