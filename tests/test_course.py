@@ -88,8 +88,7 @@ def test_an_unsolved_lesson_run_with_python_prints_the_message_alone(tmp_path):
 
 
 def test_a_lesson_without_graphviz_says_what_it_skipped(tmp_path):
-    drawing = [p for p in LESSONS if "plot_tape(" in open(p, encoding="utf-8").read()
-               or "plot_model(" in open(p, encoding="utf-8").read()]
+    drawing = [p for p in LESSONS if re.search(r"plot_(tape|model)\b", open(p, encoding="utf-8").read())]
     assert drawing, "no lesson draws a picture with Graphviz"
     env = run_course.environment()
     bare = tmp_path / "bin"

@@ -184,7 +184,8 @@ def _where(error):
     if not frames:
         return ""
     f = frames[-1]
-    return f" (line {f.lineno} of your cell: `{(f.line or '').strip()}`)"
+    code = (f.line or "").strip()
+    return f" (line {f.lineno} of your cell{': `' + code + '`' if code else ''})"
 
 
 def _shape_hint(got, want):
