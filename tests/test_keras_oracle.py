@@ -7,20 +7,12 @@ shapes, order and names, and that our arithmetic (padding, gate order, masking r
 statistics) is Keras's. Every case is one line of Keras code written once for both
 libraries: ``make(L)`` gets the library module (``minikeras`` or ``keras``).
 """
-import os
 import re
 
 import numpy as np
 import pytest
 
-_previous_backend = os.environ.get("KERAS_BACKEND")
-os.environ["KERAS_BACKEND"] = "numpy"  # before keras is imported; real Keras, no GPU framework
-import keras  # noqa: E402  (the reference, a test dependency)
-# Keras has read it; subprocesses of later tests must not inherit it.
-if _previous_backend is None:
-    del os.environ["KERAS_BACKEND"]
-else:
-    os.environ["KERAS_BACKEND"] = _previous_backend
+from keras_reference import keras  # real Keras 3, NumPy backend
 
 import minikeras  # noqa: E402
 

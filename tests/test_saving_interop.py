@@ -15,14 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-_previous_backend = os.environ.get("KERAS_BACKEND")
-os.environ["KERAS_BACKEND"] = "numpy"  # before keras is imported: no GPU framework needed
-import keras  # noqa: E402  (the reference implementation, a test dependency)
-# Keras has read it; subprocesses of later tests must not inherit it.
-if _previous_backend is None:
-    del os.environ["KERAS_BACKEND"]
-else:
-    os.environ["KERAS_BACKEND"] = _previous_backend
+from keras_reference import keras  # real Keras 3, NumPy backend
 
 import minikeras  # noqa: E402
 from minikeras.layers.graph_order import keras_layer_order  # noqa: E402

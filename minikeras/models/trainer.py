@@ -141,9 +141,12 @@ class Trainer:
         """The total loss of a batch: the compiled loss(es), weighted, plus ``model.losses``
         (weight regularization and ``add_loss``)."""
         n = len(_flatten(y_pred))
-        if self._compiled_losses is None or len(self._compiled_losses[0]) != n:
-            self._compiled_losses = self._losses_for(n)
-        fns, weights = self._compiled_losses
+        if self.loss is None:  # a model that carries its own loss (add_loss), as in Keras
+            fns, weights = [], []
+        else:
+            if self._compiled_losses is None or len(self._compiled_losses[0]) != n:
+                self._compiled_losses = self._losses_for(n)
+            fns, weights = self._compiled_losses
         total = None
         for fn, w, t, p in zip(fns, weights, _flatten(y), _flatten(y_pred)):
             if fn is None:
@@ -153,6 +156,9 @@ class Trainer:
             total = term if total is None else total + term
         for extra in self.losses:
             total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`, "
+                             "or add the model's losses in `call` with `self.add_loss(...)`.")
         return total
 
     def train_step(self, x, y, sample_weight=None):
