@@ -269,8 +269,11 @@ class Variable(Tensor):
 
     @property
     def value(self):
-        """The current values as a plain Tensor (sharing the buffer)."""
-        return Tensor._wrap(self.data)
+        """The current values as a plain Tensor (sharing the buffer), carrying the
+        variable's ``grad`` (so ``v.value.grad`` reads as in Keras on torch)."""
+        t = Tensor._wrap(self.data)
+        t.grad = self.grad
+        return t
 
     def _value_for_assign(self, value, what):
         data = value.data if isinstance(value, Tensor) else value

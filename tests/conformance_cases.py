@@ -1,7 +1,8 @@
 """Keras code written once for both libraries: each case is a function of ``L`` (the
 library: ``minikeras``, or real ``keras``) that returns plain numbers. tests/
-test_keras_conformance.py runs every case here in minikeras, and in real Keras 3 (JAX
-backend, in a subprocess: Keras's NumPy backend cannot train), and compares.
+test_keras_conformance.py runs every case here in minikeras and in real Keras 3, and
+compares: the cases that train in Keras on JAX (in a subprocess), the others in Keras on
+its NumPy backend (in the test's process).
 
 Each case seeds its own data, so both libraries see the same numbers."""
 import numpy as np
@@ -52,11 +53,126 @@ def own_loss_endpoint_layer(L):
     return {"loss": history.history["loss"]}
 
 
-CASES = [own_loss_subclassed, own_loss_endpoint_layer]
+def _regression_data(seed, n=24, features=5):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features)).astype("float32")
+    y = (x @ rng.standard_normal((features, 1)) + 0.1).astype("float32")
+    kernel = rng.standard_normal((features, 1)).astype("float32")
+    return x, y, [kernel, np.zeros(1, "float32")]
+
+
+def custom_test_step(L):
+    """"Customizing what happens in fit": a ``test_step(self, data)`` that updates
+    ``self.metrics`` itself (the loss tracker by name, the compiled metrics with y and
+    y_pred) and returns ``{m.name: m.result()}``."""
+    x, y, weights = _regression_data(2)
+
+    class CustomModel(L.Model):
+        def test_step(self, data):
+            x, y = data
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = L.Input((5,))
+    model = CustomModel(inputs, L.layers.Dense(1)(inputs))
+    model.set_weights(weights)
+    model.compile(loss="mse", metrics=["mae"], run_eagerly=True)
+    return {"evaluate": model.evaluate(x, y, batch_size=8, verbose=0),
+            "names": [m.name == "loss" for m in model.metrics]}
+
+
+def custom_test_step_own_trackers(L):
+    """The lower-level form: the model keeps its own metric objects, lists them in a
+    ``metrics`` property (so they are reset at each ``evaluate``) and weighs the batch with
+    ``unpack_x_y_sample_weight``'s sample weights."""
+    x, y, weights = _regression_data(3)
+    w = np.linspace(0.5, 2.0, len(x)).astype("float32")
+
+    class CustomModel(L.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.loss_tracker = L.metrics.Mean(name="loss")
+            self.mae_metric = L.metrics.MeanAbsoluteError(name="mae")
+            self.loss_fn = L.losses.MeanSquaredError()
+
+        def test_step(self, data):
+            x, y, sample_weight = L.utils.unpack_x_y_sample_weight(data)
+            y_pred = self(x, training=False)
+            self.loss_tracker.update_state(self.loss_fn(y, y_pred, sample_weight=sample_weight))
+            self.mae_metric.update_state(y, y_pred, sample_weight=sample_weight)
+            return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.mae_metric]
+
+    inputs = L.Input((5,))
+    model = CustomModel(inputs, L.layers.Dense(1)(inputs))
+    model.set_weights(weights)
+    model.compile(run_eagerly=True)
+    first = model.evaluate(x, y, sample_weight=w, batch_size=8, verbose=0, return_dict=True)
+    again = model.evaluate(x[:8], y[:8], sample_weight=w[:8], verbose=0, return_dict=True)
+    return {"first": [first["loss"], first["mae"]], "again": [again["loss"], again["mae"]]}
+
+
+def custom_predict_step(L):
+    """``predict_step(self, data)``: ``predict`` hands each batch as ``(x,)``."""
+    x, _, weights = _regression_data(4, n=10)
+
+    class Doubled(L.Model):
+        def predict_step(self, data):
+            x, _, _ = L.utils.unpack_x_y_sample_weight(data)
+            return 2.0 * self(x, training=False)
+
+    inputs = L.Input((5,))
+    model = Doubled(inputs, L.layers.Dense(1)(inputs))
+    model.set_weights(weights)
+    return {"predict": model.predict(x, batch_size=4, verbose=0).ravel().tolist(),
+            "call": model(x).numpy().ravel().tolist() if hasattr(model(x), "numpy")
+            else np.asarray(model(x)).ravel().tolist()}
+
+
+def data_tuples(L):
+    """``unpack_x_y_sample_weight`` and ``pack_x_y_sample_weight`` on every form."""
+    x, y, w = np.ones(2), np.zeros(2), np.full(2, 3.0)
+    u = L.utils.unpack_x_y_sample_weight
+    forms = [u(x), u((x,)), u((x, y)), u((x, y, w)), u([x, y])]
+    nones = [[part is None for part in form] for form in forms]
+    packed = [len(p) if isinstance(p, tuple) else -1 for p in
+              (L.utils.pack_x_y_sample_weight(x, y), L.utils.pack_x_y_sample_weight(x, y, w))]
+    return {"nones": [float(b) for row in nones for b in row], "packed": packed}
+
+
+def metrics_property(L):
+    """``model.metrics``: empty before compile; the loss tracker and the compiled metrics
+    (as one ``compile_metrics``) after."""
+    inputs = L.Input((3,))
+    model = L.Model(inputs, L.layers.Dense(1)(inputs))
+    before = [m.name for m in model.metrics]
+    model.compile(loss="mse", metrics=["mae"])
+    after = [m.name for m in model.metrics]
+    plain = L.Model(inputs, L.layers.Dense(1)(inputs))
+    plain.compile(loss="mse")
+    return {"before": before, "after": after, "loss_only": [m.name for m in plain.metrics]}
+
+
+# Cases that train run in Keras on JAX (its NumPy backend cannot train; and its steps there
+# take the state as an argument, so the custom-step cases run on Keras's NumPy backend).
+TRAINING_CASES = [own_loss_subclassed, own_loss_endpoint_layer]
+CASES = [custom_test_step, custom_test_step_own_trackers, custom_predict_step, data_tuples,
+         metrics_property]
 
 
 def to_plain(value):
-    """Numbers, lists and dicts only (what JSON carries)."""
+    """Numbers, strings, lists and dicts only (what JSON carries)."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, dict):
         return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -70,4 +186,4 @@ if __name__ == "__main__":  # run by the test in a fresh process, with real Kera
     import sys
     os.environ["KERAS_BACKEND"] = "jax"
     import keras
-    json.dump({case.__name__: to_plain(case(keras)) for case in CASES}, sys.stdout)
+    json.dump({case.__name__: to_plain(case(keras)) for case in TRAINING_CASES}, sys.stdout)

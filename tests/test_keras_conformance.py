@@ -1,6 +1,6 @@
 """Keras behaviour that courses meet every week, the same code run in both libraries: the
 cases of tests/conformance_cases.py give the same numbers in minikeras as in real Keras 3
-(JAX backend, in one subprocess for all cases)."""
+(the training cases on JAX, in one subprocess; the others on Keras's NumPy backend)."""
 import json
 import os
 import subprocess
@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-import minikeras
 import conformance_cases
+import minikeras
+from keras_reference import keras
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,13 +26,23 @@ def in_keras():
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("case", conformance_cases.CASES, ids=lambda c: c.__name__)
-def test_same_numbers_as_keras(case, in_keras):
-    ours = conformance_cases.to_plain(case(minikeras))
-    theirs = in_keras[case.__name__]
+def _same(ours, theirs):
     assert ours.keys() == theirs.keys()
     for key in ours:
-        np.testing.assert_allclose(ours[key], theirs[key], rtol=2e-5, err_msg=key)
+        if any(isinstance(v, str) for v in np.ravel(ours[key])):
+            assert ours[key] == theirs[key], key
+        else:
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=2e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("case", conformance_cases.TRAINING_CASES, ids=lambda c: c.__name__)
+def test_training_gives_the_numbers_of_keras(case, in_keras):
+    _same(conformance_cases.to_plain(case(minikeras)), in_keras[case.__name__])
+
+
+@pytest.mark.parametrize("case", conformance_cases.CASES, ids=lambda c: c.__name__)
+def test_same_numbers_as_keras(case):
+    _same(conformance_cases.to_plain(case(minikeras)), conformance_cases.to_plain(case(keras)))
 
 
 def test_a_model_that_adds_its_own_loss_learns():
@@ -45,3 +56,96 @@ def test_no_compiled_loss_and_no_added_loss_says_what_to_do():
     with pytest.raises(ValueError, match=r"No loss to compute\. Provide a `loss` argument in "
                                          r"`compile\(\)`, or add .*`self\.add_loss"):
         model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+
+
+# ------------------------------------------------------- custom train_step, minikeras only
+# (Keras's own train_step code differs per backend; these compare with minikeras's fit)
+
+def _data_and_model(K, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((32, 4)).astype("float32")
+    y = (x @ rng.standard_normal((4, 1))).astype("float32")
+    inputs = K.Input((4,))
+    outputs = K.layers.Dense(1)(K.layers.Dense(8, activation="tanh")(inputs))
+    return x, y, inputs, outputs
+
+
+class TorchStyle(minikeras.Model):
+    """The Keras-on-torch guide's train_step: zero_grad, loss.backward(), v.value.grad,
+    optimizer.apply, the metrics by name."""
+
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        trainable_weights = [v for v in self.trainable_weights]
+        gradients = [v.value.grad for v in trainable_weights]
+        with minikeras.no_grad():
+            self.optimizer.apply(gradients, trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+class TapeStyle(minikeras.Model):
+    """The same step with a GradientTape and the model's own trackers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss_tracker = minikeras.metrics.Mean(name="loss")
+        self.mae_metric = minikeras.metrics.MeanAbsoluteError(name="mae")
+
+    def train_step(self, data):
+        x, y, sample_weight = minikeras.utils.unpack_x_y_sample_weight(data)
+        with minikeras.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.loss_tracker.update_state(loss)
+        self.mae_metric.update_state(y, y_pred)
+        return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.mae_metric]
+
+
+@pytest.mark.parametrize("style", [TorchStyle, TapeStyle], ids=lambda c: c.__name__)
+def test_a_custom_train_step_trains_as_fit_does(style):
+    x, y, inputs, outputs = _data_and_model(minikeras)
+    reference = minikeras.Model(inputs, outputs)
+    start = reference.get_weights()
+    reference.compile(optimizer=minikeras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    expected = reference.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    end = reference.get_weights()
+
+    model = style(inputs, outputs)
+    model.set_weights(start)
+    model.compile(optimizer=minikeras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    for got, want in zip(model.get_weights(), end):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    # each epoch's logs are that epoch's means: the trackers were reset at each epoch
+    np.testing.assert_allclose(history.history["loss"], expected.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(history.history["mae"], expected.history["mae"], rtol=1e-5)
+
+
+def test_a_subclass_built_from_inputs_and_outputs_is_functional_and_keeps_its_methods():
+    x, y, inputs, outputs = _data_and_model(minikeras)
+    model = TapeStyle(inputs, outputs)
+    assert isinstance(model, TapeStyle) and isinstance(model, minikeras.models.model.Functional)
+    assert type(model) is type(TapeStyle(inputs, outputs))
+    plain = minikeras.Model(inputs, outputs)
+    assert [layer.name for layer in model.layers] == [layer.name for layer in plain.layers]
+    assert model.train_step.__func__ is TapeStyle.train_step
+
+
+def test_unpack_x_y_sample_weight_names_what_it_got():
+    with pytest.raises(ValueError, match=r"`\(x, y, sample_weight\)`, found a tuple of 4"):
+        minikeras.utils.unpack_x_y_sample_weight((1, 2, 3, 4))

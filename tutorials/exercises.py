@@ -163,13 +163,16 @@ def optional(what, fn, *args, **kwargs):
 
 
 def show(fig):
-    """Show a matplotlib figure: inline in a notebook; elsewhere it is only closed (the
-    lessons also save what matters to a file)."""
+    """Show a matplotlib figure: inline in a notebook (as a PNG); elsewhere it is only
+    closed (the lessons also save what matters to a file)."""
+    import io
     import matplotlib.pyplot as plt
     ipython = sys.modules.get("IPython")
     if ipython is not None and ipython.get_ipython() is not None:
-        from IPython.display import display
-        display(fig)
+        from IPython.display import Image, display
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        display(Image(data=buffer.getvalue(), format="png"))
     plt.close(fig)
 
 
@@ -206,6 +209,7 @@ def _install_handlers():
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")  # a figure left last in a cell shows
         def handler(shell, etype, value, tb, tb_offset=None):
             message = [f"✗ {value}"]
             shell._showtraceback(etype, value, message)   # the message in place of a traceback

@@ -136,8 +136,14 @@ def drive(lesson_path, report_path):
         json.dump(report, f)
 
 
-def environment():
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+def environment(notebook=False):
+    """The environment a lesson runs in: the repository on the path; outside a notebook,
+    matplotlib's Agg backend (a notebook's kernel draws figures inline)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if notebook:
+        env.pop("MPLBACKEND", None)
+    else:
+        env["MPLBACKEND"] = "Agg"
     root = os.path.dirname(HERE)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
@@ -169,7 +175,8 @@ def execute(lesson_path, timeout=600, solved_exercises=True):
     client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                      resources={"metadata": {"path": HERE}})
     old = dict(os.environ)
-    os.environ.update(environment())  # the kernel inherits this process's environment
+    os.environ.clear()
+    os.environ.update(environment(notebook=True))  # the kernel inherits this environment
     try:
         client.execute()
     finally:

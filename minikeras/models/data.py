@@ -115,18 +115,33 @@ class ArrayBatches:
             yield (take(self.x, index), take(self.y, index), take(self.sample_weight, index))
 
 
-def unpack(batch):
-    """``x``, ``(x, y)`` or ``(x, y, sample_weight)`` from a generator, as Keras accepts."""
-    if isinstance(batch, tuple):
-        if len(batch) == 1:
-            return batch[0], None, None
-        if len(batch) == 2:
-            return batch[0], batch[1], None
-        if len(batch) == 3:
-            return batch
-        raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
-                         f"`(x, y, sample_weight)`, found a tuple of {len(batch)} elements.")
-    return batch, None, None
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from the data a ``train_step`` gets: ``x``, ``(x,)``,
+    ``(x, y)`` or ``(x, y, sample_weight)`` (a list counts as a tuple), with None for what
+    is missing (``keras.utils.unpack_x_y_sample_weight``)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`, found a tuple of {len(data)} elements.")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The data tuple ``fit`` hands to ``train_step``: ``(x,)``, ``(x, y)`` or
+    ``(x, y, sample_weight)`` (``keras.utils.pack_x_y_sample_weight`` returns a lone ``x``
+    as it is)."""
+    if y is None and sample_weight is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
 
 
 class GeneratorBatches:
@@ -148,7 +163,7 @@ class GeneratorBatches:
             if hasattr(self.source, "on_epoch_begin"):
                 self.source.on_epoch_begin()
             for i in range(self.steps):
-                yield unpack(self.source[i])
+                yield unpack_x_y_sample_weight(self.source[i])
             if hasattr(self.source, "on_epoch_end"):
                 self.source.on_epoch_end()
             return
@@ -163,7 +178,7 @@ class GeneratorBatches:
                                   "`steps_per_epoch * epochs` batches.", stacklevel=3)
                 return
             count += 1
-            yield unpack(batch)
+            yield unpack_x_y_sample_weight(batch)
 
 
 def is_generator_like(x):

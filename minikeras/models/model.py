@@ -24,6 +24,10 @@ class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs):
             return super().__new__(Functional)
+        if not issubclass(cls, Functional) and _functional_arguments(args, kwargs):
+            # A subclass built as MyModel(inputs, outputs) is a functional model that keeps
+            # the subclass's methods (a custom train_step), as in Keras.
+            return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -197,3 +201,24 @@ class Functional(Model):
         return {"name": self.name, "trainable": self.trainable,
                 "layers": [{"class_name": type(n.layer).__name__, "name": n.layer.name}
                            for n in self._nodes]}
+
+
+def _functional_arguments(args, kwargs):
+    """True when the arguments are ``(inputs, outputs)`` made of symbolic tensors."""
+    given = list(args[:2]) if len(args) >= 2 else [kwargs.get("inputs"), kwargs.get("outputs")]
+    if len(args) == 1:
+        given = [args[0], kwargs.get("outputs")]
+    return all(g is not None and flatten(g) and all(isinstance(t, KerasTensor) for t in flatten(g))
+               for g in given)
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    """``cls`` with Functional behind it: its own methods first, then the graph's."""
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                           {"__module__": cls.__module__,
+                                            "__qualname__": cls.__qualname__})
+    return _FUNCTIONAL_SUBCLASSES[cls]

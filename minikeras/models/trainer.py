@@ -31,9 +31,10 @@ class _RunningMean:
     def __init__(self, name):
         self.name, self.total, self.count = name, 0.0, 0.0
 
-    def update_state(self, value, weight=1.0):
-        self.total += float(value) * weight
-        self.count += weight
+    def update_state(self, values, sample_weight=1.0):
+        value = values.item() if isinstance(values, Tensor) else float(values)
+        self.total += value * sample_weight
+        self.count += sample_weight
 
     def result(self):
         return self.total / self.count if self.count else 0.0
@@ -42,9 +43,58 @@ class _RunningMean:
         self.total = self.count = 0.0
 
 
+class CompileMetrics:
+    """The metrics given to ``compile``, seen as one metric named ``compile_metrics`` (as in
+    Keras): ``update_state(y, y_pred, sample_weight)`` updates each with its output (built
+    from the shapes of the first batch), ``result()`` is ``{name: value}``."""
+
+    name = "compile_metrics"
+
+    def __init__(self, model):
+        self.model = model
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        model = self.model
+        if model._metrics is None:
+            model._build_metrics(y_true, y_pred)
+        ys, ps = _flatten(y_true), _flatten(y_pred)
+        with no_grad():
+            for i, metric, weighted in model._metrics:
+                metric.update_state(ys[i], ps[i], sample_weight=sample_weight if weighted else None)
+
+    def result(self):
+        return {metric.name: metric.result() for _, metric, _ in self.model._metrics or []}
+
+    def reset_state(self):
+        for _, metric, _ in self.model._metrics or []:
+            metric.reset_state()
+
+
+def _batch_size(x):
+    return len(_flatten(x)[0])
+
+
+def _python_logs(logs):
+    """The logs as plain floats, nested dicts flattened (what callbacks and History get),
+    in sorted order."""
+    flat = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            flat.update(_python_logs(value))
+        else:
+            flat[key] = float(value.numpy() if isinstance(value, Tensor) else value)
+    return dict(sorted(flat.items()))
+
+
 def _to_tensors(structure):
     return _map(lambda a: None if a is None else (a if isinstance(a, Tensor) else Tensor(a)),
                 structure)
+
+
+def _as_data(x, y, sample_weight):
+    """One batch as the data tuple ``train_step``/``test_step``/``predict_step`` get."""
+    return data_utils.pack_x_y_sample_weight(_to_tensors(x), _to_tensors(y),
+                                             _to_tensors(sample_weight))
 
 
 class Trainer:
@@ -70,6 +120,7 @@ class Trainer:
         self._compiled_losses = None
         _check_names(loss, metrics, weighted_metrics)  # a typo fails here, not in fit
         self._loss_tracker = _RunningMean("loss")
+        self._compile_metrics = CompileMetrics(self)
         self.compiled = True
         self.stop_training = False
 
@@ -137,7 +188,7 @@ class Trainer:
         return names
 
     # ------------------------------------------------------------------ one step
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The total loss of a batch: the compiled loss(es), weighted, plus ``model.losses``
         (weight regularization and ``add_loss``)."""
         n = len(_flatten(y_pred))
@@ -161,43 +212,75 @@ class Trainer:
                              "or add the model's losses in `call` with `self.add_loss(...)`.")
         return total
 
-    def train_step(self, x, y, sample_weight=None):
-        """One update on one batch; returns the logs (running means)."""
+    def train_step(self, data):
+        """One update on one batch; returns the logs. ``data`` is ``(x,)``, ``(x, y)`` or
+        ``(x, y, sample_weight)``, as in Keras: override this method to change what ``fit``
+        does with a batch."""
+        x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         weights = self.trainable_weights
         grads = tape.gradient(loss, weights)
         self.optimizer.apply_gradients(zip(grads, weights))  # also applies weight constraints
-        return self._update_logs(loss, y, y_pred, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def test_step(self, x, y, sample_weight=None):
+    def test_step(self, data):
+        """The loss and metrics of one batch, without an update; returns the logs."""
+        x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
         with no_grad():
             y_pred = self(x, training=False)
-            loss = self.compute_loss(x, y, y_pred, sample_weight)
-        return self._update_logs(loss, y, y_pred, sample_weight)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _update_logs(self, loss, y, y_pred, sample_weight):
-        batch = len(_flatten(y_pred)[0])
-        self._loss_tracker.update_state(loss.item(), batch)
-        if self._metrics is None:
-            self._build_metrics(y, y_pred)
-        ys, ps = _flatten(y), _flatten(y_pred)
+    def predict_step(self, data):
+        """The model's outputs for one batch."""
+        x, _, _ = data_utils.unpack_x_y_sample_weight(data)
         with no_grad():
-            for i, metric, weighted in self._metrics:
-                metric.update_state(ys[i], ps[i], sample_weight=sample_weight if weighted else None)
-        return self._logs()
+            return self(x, training=False)
 
-    def _logs(self):
-        logs = {"loss": self._loss_tracker.result()}
-        for _, metric, _ in self._metrics or []:
+    def zero_grad(self):
+        """Forget the gradients that ``loss.backward()`` left on the weights (``.grad``), as
+        a ``train_step`` written in the Keras-on-torch style does first."""
+        for v in self.trainable_weights:
+            v.grad = None
+
+    # ------------------------------------------------------------------ metrics
+    @property
+    def metrics(self):
+        """What ``fit`` resets each epoch and reports, as in Keras: the loss tracker (a mean
+        named ``loss``), the compiled metrics as one metric named ``compile_metrics``, and any
+        metric the model holds as an attribute. A model may override this property."""
+        found = []
+        if self.compiled:
+            found.append(self._loss_tracker)
+            if self._metric_specs or self._weighted_metric_specs:
+                found.append(self._compile_metrics)
+        found += [v for v in vars(self).values() if isinstance(v, metrics_module.Metric)]
+        return found
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with one batch; returns the logs of all metrics."""
+        if self.compiled:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """{name: value} of every metric in ``self.metrics`` (the compiled ones by name)."""
+        logs = {}
+        for metric in self.metrics:
             value = metric.result()
-            logs[metric.name] = float(value.numpy() if isinstance(value, Tensor) else value)
-        return dict(sorted(logs.items()))
+            if isinstance(value, dict):
+                logs.update(value)
+            else:
+                logs[metric.name] = value
+        return logs
 
-    def _reset_metrics(self):
-        self._loss_tracker.reset_state()
-        for _, metric, _ in self._metrics or []:
+    def reset_metrics(self):
+        """Reset every metric in ``self.metrics`` (``fit`` does it at each epoch's start)."""
+        for metric in self.metrics:
             metric.reset_state()
 
     # ------------------------------------------------------------------ fit
@@ -245,14 +328,14 @@ class Trainer:
             initial_epoch, self._initial_epoch = self._initial_epoch, None
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
+            self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1
             for step, (xb, yb, wb) in enumerate(batches.epoch()):
                 if steps_per_epoch is not None and step >= steps_per_epoch:
                     break
                 cbs.on_train_batch_begin(step)
-                logs = self.train_step(_to_tensors(xb), _to_tensors(yb), _to_tensors(wb))
+                logs = _python_logs(self.train_step(_as_data(xb, yb, wb)))
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -289,20 +372,17 @@ class Trainer:
             cbs.append(ProgbarLogger())
         cbs.set_model(self)
         cbs.set_params({"verbose": verbose, "steps": n_steps, "in_fit": _in_fit})
-        self._reset_metrics()  # fit has already read the epoch's training logs
+        self.reset_metrics()  # fit has already read the epoch's training logs
         cbs.on_test_begin()
         logs = {}
         for step, (xb, yb, wb) in enumerate(batches.epoch()):
             if steps is not None and step >= steps:
                 break
             cbs.on_test_batch_begin(step)
-            logs = self.test_step(_to_tensors(xb), _to_tensors(yb), _to_tensors(wb))
+            logs = _python_logs(self.test_step(_as_data(xb, yb, wb)))
             cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = [logs["loss"]] + [logs[m.name] for _, m, _ in self._metrics or []]
-        return values[0] if len(values) == 1 else values
+        return self._format(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, batch by batch, as NumPy array(s)."""
@@ -322,7 +402,7 @@ class Trainer:
             if steps is not None and step >= steps:
                 break
             cbs.on_predict_batch_begin(step)
-            outputs.append(self.predict_on_batch(xb))
+            outputs.append(self._predict_batch(xb))
             cbs.on_predict_batch_end(step)
         cbs.on_predict_end()
         if isinstance(outputs[0], list):
@@ -337,26 +417,32 @@ class Trainer:
         if class_weight is not None:
             sample_weight = data_utils.class_weights_to_sample_weights(_flatten(y)[0], class_weight)
         data_utils.check_arrays(x, y, sample_weight)
-        self._reset_metrics()
-        logs = self.train_step(_to_tensors(x), _to_tensors(y), _to_tensors(sample_weight))
+        self.reset_metrics()
+        logs = _python_logs(self.train_step(_as_data(x, y, sample_weight)))
         return self._format(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
-        self._reset_metrics()
-        logs = self.test_step(_to_tensors(x), _to_tensors(y), _to_tensors(sample_weight))
+        self.reset_metrics()
+        logs = _python_logs(self.test_step(_as_data(x, y, sample_weight)))
         return self._format(logs, return_dict)
 
     def predict_on_batch(self, x):
-        with no_grad():
-            out = self(_to_tensors(data_utils.as_arrays(x)), training=False)
-        return _map(lambda t: backend.to_numpy(t.data), out)
+        return self._predict_batch(data_utils.as_arrays(x))
+
+    def _predict_batch(self, x):
+        out = self.predict_step(_as_data(x, None, None))
+        return _map(lambda t: backend.to_numpy(t.data) if isinstance(t, Tensor) else np.asarray(t),
+                    out)
 
     def _format(self, logs, return_dict):
+        """``evaluate``'s and ``train_on_batch``'s return: the logs, or their values with the
+        loss first, then the compiled metrics, then anything else a custom step returned."""
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[m.name] for _, m, _ in self._metrics or []]
+        order = [k for k in self.metrics_names if k in logs]
+        values = [logs[k] for k in order] + [v for k, v in logs.items() if k not in order]
         return values[0] if len(values) == 1 else values
 
 
