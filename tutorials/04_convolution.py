@@ -239,11 +239,49 @@ assert [tuple(t.shape) for t in conv_node.inputs] == [(2, 8, 8, 1), (3, 3, 1, 4)
 print("recorded at", conv_node.location())            # a line of your code, not of minikeras
 
 # %% [markdown]
-# The same tape as a drawing (it needs Graphviz's `dot`; without it the lesson says what it
-# skipped):
+# The same tape as a drawing: `debug.plot_tape(loss, to_file="tape.svg")` draws ops as
+# boxes and tensors as ellipses, with their shapes and gradients. It needs Graphviz's `dot`;
+# here it goes through `optional`, which says what it skipped when `dot` is missing:
 
 # %%
 optional("Graphviz's dot", debug.plot_tape, loss, to_file=os.path.join(out_dir, "conv_tape.svg"))
+
+# %% [markdown]
+# What computed the numbers? `debug.trace()` records everything that ran inside its block,
+# nested, from the layer call down to the kernel functions in `minikeras/kernels/cpu/`:
+
+# %%
+with debug.trace() as t:
+    with keras.GradientTape() as tape:
+        loss = ops.sum(conv(images) ** 2)
+    grads = tape.gradient(loss, [conv.kernel, conv.bias])
+print(t)
+report_text = str(t)
+assert "kernels/cpu/conv.py:conv_forward" in report_text
+assert "kernels/cpu/conv.py:im2col  (2, 8, 8, 1) float32 -> (72, 10)" in report_text
+assert "kernels/cpu/conv.py:conv_kernel_grad" in report_text
+assert "conv_input_grad" not in report_text          # the images are data: no gradient for them
+
+# %% [markdown]
+# Three things to notice. The forward pass is `conv_forward`, which calls `im2col` and one
+# matrix product. Its `cols` has 10 columns, not 9: one window of 9 pixels plus a column of
+# ones, so that the same product also adds the bias (the ones times the bias row). And the
+# backward pass computes only the kernel's (and bias's) gradient, `conv_kernel_grad`: nobody
+# asked for the gradient of the images, so the tape skips it.
+#
+# The walk ran `Conv`'s `backward_arrays`, a twin that goes straight to the kernels on raw
+# arrays. The readable rule, `backward`, is written with two more ops (`ConvInputGrad`,
+# `ConvKernelGrad`) so that it can itself be differentiated; `readable_backward()` makes
+# every walk take it. Both give the same numbers:
+
+# %%
+from minikeras.autograd import readable_backward
+
+with readable_backward():
+    with keras.GradientTape() as tape:
+        loss = ops.sum(conv(images) ** 2)
+    readable = tape.gradient(loss, conv.kernel)
+assert np.allclose(readable.numpy(), grads[0].numpy(), rtol=1e-5, atol=1e-5)
 
 # %% [markdown]
 # ## The gradient of the kernel
