@@ -31,7 +31,7 @@
 #
 # **Time:** about 45 minutes.
 #
-# **Your turn:** two exercises, `im2col` and `conv_kernel_grad`.
+# **Your turn:** three exercises, `im2col`, `conv_kernel_grad` and `max_pool_backward`.
 
 # %%
 import os
@@ -393,6 +393,50 @@ for i in range(2):
 # for the maximum again in the backward pass: the forward pass remembers, for each output,
 # which cell of its window won.
 #
+# ### Your turn: max-pool backward
+#
+# Write `max_pool_backward(x, g)` for `MaxPooling2D(2)`: `x` is the input `(N, H, W, C)`
+# with even `H` and `W`, `g` the gradient of the output `(N, H/2, W/2, C)`. Return the
+# gradient of `x`: zeros, except that each output's gradient goes to the winner of its 2×2
+# block, separately for every image and channel. Loops over the output positions are fine;
+# `np.argmax` of a block's four values (flattened) gives the winner.
+
+# %% tags=["exercise"] exercise="max_pool_backward"
+def max_pool_backward(x, g):
+    dx = np.zeros_like(x)
+    n, h, w, c = x.shape
+    # For every image s, block (i, j) and channel k: find the largest of
+    # x[s, 2i:2i+2, 2j:2j+2, k] and put g[s, i, j, k] at that cell of dx.
+    raise NotImplementedError
+
+
+# %%
+class PoolWithYourGradient(Function):
+    """y = max_pool(x, 2) with the library's forward and YOUR backward."""
+
+    def forward(self, x):
+        return ops.max_pool(x, 2).numpy()
+
+    def backward(self, g):
+        return keras.Tensor(max_pool_backward(self.inputs[0].numpy(), g.numpy()))
+
+
+with exercise("max_pool_backward") as ex:
+    x_p = rng.standard_normal((2, 4, 6, 3))                 # random: no ties
+    g_p = rng.standard_normal((2, 2, 3, 3))
+    got = ex.expect_array(ex.call(max_pool_backward, x_p, g_p), x_p.shape, "dL/dx")
+    ex.expect(np.count_nonzero(got) == g_p.size,
+              f"dL/dx has {np.count_nonzero(got)} non-zero values, but it should have one per "
+              f"output ({g_p.size}): each output's gradient goes to one cell, its block's "
+              "maximum, and every other cell gets 0.")
+    x_t = keras.Tensor(x_p, requires_grad=True)
+    ops.sum(layers.MaxPooling2D(2, dtype="float64")(x_t) * g_p).backward()
+    ex.expect_close(got, x_t.grad, what="dL/dx",
+                    hint="the gradient belongs at the block's largest value; take the maximum "
+                         "per image and per channel, and copy g there (not 1).")
+    ex.expect_gradients(lambda x: ops.sum(PoolWithYourGradient()(x) ** 2), x_p)
+
+# %% [markdown]
 # ## A small convnet on the digits
 #
 # Two 3×3 convolutions with ReLU, a max pooling between them (8×8 → 4×4), then a softmax
