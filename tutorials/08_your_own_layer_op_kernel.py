@@ -324,8 +324,9 @@ assert np.array_equal(loaded.predict(x_test, verbose=0), model.predict(x_test, v
 
 # %% [markdown]
 # On the tape of one batch, our layer is a box (`sequential/mish_dense`) with our `Mish` node
-# inside, next to the built-in `Dense`. (The drawing needs Graphviz's `dot`; the printed tape
-# does not.)
+# inside, next to the built-in `Dense`. `debug.plot_tape(loss, to_file=...)` draws it; the
+# drawing needs Graphviz's `dot`, so the lesson calls it through `optional`, which says what
+# it skipped when `dot` is missing.
 
 # %%
 with keras.GradientTape() as tape:
