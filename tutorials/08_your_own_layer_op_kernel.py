@@ -74,7 +74,9 @@ dy_dx_by_hand = t + x * sigma * (1 - t * t)
 xt = keras.Tensor(x, requires_grad=True)
 with keras.GradientTape() as tape:
     y_builtin = keras.activations.mish(xt)
-print([type(node).__name__ for node in tape.nodes])       # the composition's nodes
+composition = [type(node).__name__ for node in tape.nodes]
+print(composition)                                         # the composition's nodes
+assert composition == ["Softplus", "Tanh", "Multiply"]
 dy_dx_tape = tape.gradient(y_builtin, xt).numpy()
 
 assert np.allclose(y_builtin.numpy(), x * t)
@@ -172,7 +174,10 @@ with exercise("mish_backward") as ex:
 
 # %%
 a = keras.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
-loss = ops.sum(mish(a) * 2.0)
+with keras.GradientTape() as tape:
+    y = mish(a)
+assert [type(node).__name__ for node in tape.nodes] == ["Mish"]    # one node
+loss = ops.sum(y * 2.0)
 debug.print_tape(loss)
 report = debug.check_node_gradients(loss)
 print(report)

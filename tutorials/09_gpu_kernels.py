@@ -451,7 +451,7 @@ show(fig)
 # | at most 1024 threads per block, 48 KiB of static shared memory | not checked |
 # | the kernel is compiled: a Python list or a wrong type inside is an error | runs any Python |
 # | `math.exp` of a float32 is a float32 | often a float64 (NumPy scalars) |
-# | ~10⁹–10¹² operations a second | one Python thread per CUDA thread: ~10⁴ a second |
+# | billions of operations a second | one Python thread per CUDA thread: a tiny matmul takes a visible fraction of a second (timed below) |
 #
 # (The library's test suite compiles its kernels with the real compiler, without a GPU, to
 # catch the "compiled" row: `tests/cudasim/test_ptx.py`.) Two of these rows, shown:
