@@ -63,6 +63,9 @@ def test_lesson_runs_as_a_notebook_through_a_jupyter_kernel(path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors, errors
+    pictures = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                if {"image/png", "image/svg+xml"} & set(o.get("data", {}))]
+    assert pictures, "the lesson shows no picture inline"
 
 
 def test_an_unsolved_notebook_stops_at_the_check_with_the_message_alone():

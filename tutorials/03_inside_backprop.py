@@ -187,6 +187,26 @@ for w, g in zip(model.trainable_weights, grads):
 print({w.path: g.shape for w, g in zip(model.trainable_weights, grads)})
 
 # %% [markdown]
+# A picture of the same numbers: each weight's gradient from the paper beside the tape's,
+# and the tiny difference between them (note the scale of the last column).
+
+# %%
+import matplotlib.pyplot as plt
+from exercises import show
+
+fig, axes = plt.subplots(2, 3, figsize=(9, 5), constrained_layout=True)
+for row, (name, w) in enumerate([("dW1", model.layers[0].kernel), ("dW2", model.layers[1].kernel)]):
+    tape_value = steps.gradient(w).numpy()
+    for col, (title, value) in enumerate([(f"{name} on paper", paper[name]),
+                                          (f"{name} from the tape", tape_value),
+                                          ("tape - paper", tape_value - paper[name])]):
+        image = axes[row, col].imshow(value, cmap="coolwarm")
+        axes[row, col].set_title(title)
+        fig.colorbar(image, ax=axes[row, col], shrink=0.8)
+fig.savefig(os.path.join(folder, "gradients.png"))
+show(fig)
+
+# %% [markdown]
 # In a notebook you can also walk at your own pace: `stepper = debug.step_backward(loss,
 # interactive=False)`, then `stepper.next()` in a cell shows the next card, and
 # `stepper.onecmd("where")` shows the line that recorded the node. (At a terminal,
