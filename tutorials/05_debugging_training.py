@@ -32,7 +32,11 @@
 # **Time:** about 45 minutes.
 
 # %%
-# %matplotlib inline
+try:                      # in a notebook: matplotlib figures are drawn inline
+    get_ipython().run_line_magic("matplotlib", "inline")
+except NameError:         # plain Python: they are only saved to files
+    pass
+
 import math
 import os
 import tempfile
