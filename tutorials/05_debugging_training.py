@@ -96,7 +96,7 @@ for name, norm in kernel_grad_norms(sigmoid_health).items():
 # `debug.LayerHealth` is a callback of `fit`: every `every` batches it writes down each
 # layer's activations and each weight's gradient norm. Read the column from the bottom
 # up: the logits get a gradient of norm near 1, and every sigmoid layer passes on only a
-# fraction of what it received. The first layer gets about $10^{-5}$ of it.
+# fraction of what it received. The first layer gets about $10^{-5}$.
 #
 # Why? Backprop multiplies by the derivative of each activation, and
 # $\sigma'(x) = \sigma(x)(1 - \sigma(x)) \le \tfrac14$. Eight layers of that (times the
@@ -170,9 +170,10 @@ assert "mat_mul made" in message and "hidden_" in message
 #
 # $$s = \sqrt{2 / \text{fan\_in}} \qquad \text{(He et al., 2015)}.$$
 #
-# With $s = 1$ we were 4 times too big per layer. With a small $s = 0.05$ we are 4 times
-# too small: the signal itself fades on its way up (look at the spread of each layer's
-# output), and every gradient, which is made of those outputs, is tiny too.
+# With $s = 1$ the signal grew 4 times per layer. With a small $s = 0.05$ it shrinks:
+# $\sqrt{32 \cdot 0.05^2 / 2} = 0.2$, five times smaller at each layer. The signal fades
+# on its way up (look at the spread of each layer's output), and every gradient, made
+# from those outputs, is tiny too.
 
 # %%
 small_model = make_mlp("relu", keras.initializers.RandomNormal(stddev=0.05))
@@ -253,8 +254,8 @@ show(fig)
 #
 # The second classic NaN. A hand-written cross-entropy takes the softmax, then the log of
 # the probability of the right class. With confident logits float32 is not enough: the
-# softmax of a class 200 below the top is $e^{-200} \approx 10^{-87}$, smaller than the
-# smallest float32, so it is exactly 0, and $\log 0 = -\infty$.
+# softmax of a class 400 below the top is $e^{-400} \approx 10^{-174}$, far below the
+# smallest float32 ($10^{-45}$), so it is exactly 0, and $\log 0 = -\infty$.
 
 # %%
 logits = keras.Tensor(np.array([[3.0, -1.0, 0.5],
@@ -314,8 +315,8 @@ with exercise("stable_log_softmax") as ex:
                         keras.Tensor(np.random.default_rng(1).normal(size=(3, 5)) * 10))
 
 # %% [markdown]
-# With it, the loss of the confident row is finite (about 400: the model is very sure
-# and very wrong) and so is its gradient:
+# With it, the loss is finite: about 200, the mean of a small loss for row 0 and 400 for
+# row 1, which is very sure and very wrong. Its gradient is finite too:
 
 # %%
 def stable_cross_entropy(logits, labels):
@@ -367,8 +368,9 @@ for label, (activation, from_logits) in runs.items():
 # Three things to look at:
 #
 # - **The loss at the start.** A fresh model guesses, and guessing among 10 classes costs
-#   $\log 10 \approx 2.30$. The right model starts near it. Logits fed as probabilities
-#   start far above (about 7): the loss normalises them as if they were probabilities.
+#   $\log 10 \approx 2.30$. The right model starts near it. Logits read as
+#   probabilities start far above (about 7): the loss divides each row by its sum and
+#   clips it into $[10^{-7}, 1]$, so a negative score costs $-\log 10^{-7} \approx 16$.
 # - **The outputs.** If a row of the output sums to 1, it is already a softmax, so the
 #   loss must not apply another one.
 # - **The floor.** A softmax output read as logits can never be confident: even a perfect
@@ -392,6 +394,8 @@ for label, history in histories.items():
     ax.plot(range(1, 6), history.history["loss"], marker="o", label=label)
 ax.axhline(math.log(10), color="gray", linestyle=":", label="log 10 (a guess)")
 ax.set_xlabel("epoch"), ax.set_ylabel("training loss"), ax.legend(fontsize=8)
+ax.set_xticks(range(1, 6))
+fig.tight_layout()
 fig.savefig(os.path.join(OUT, "from_logits.png"), dpi=100)
 show(fig)
 
@@ -427,8 +431,8 @@ student = silu_model(lambda t: BuggySilu()(t))
 assert np.array_equal(reference(x).numpy(), student(x).numpy())   # the forward is right
 
 # %% [markdown]
-# The forward pass is exactly right, so the loss looks fine and the model even trains,
-# only worse. `debug.check_node_gradients(loss)` reruns each node's op alone in float64,
+# The forward pass is exactly right, so the loss looks fine and training runs without
+# an error, with wrong gradients. `debug.check_node_gradients(loss)` reruns each node's op alone in float64,
 # compares its backward with finite differences of that op, and prints one row per node:
 
 # %%
