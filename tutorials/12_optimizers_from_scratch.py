@@ -60,8 +60,9 @@ keras.utils.set_random_seed(0)
 # $$f(x, y) = \tfrac12 (x^2 + 50\,y^2), \qquad \nabla f = (x,\ 50\,y).$$
 #
 # Its minimum is at $(0, 0)$. Plain gradient descent, $w \leftarrow w - \eta\,\nabla f(w)$,
-# is stable only while $\eta < 2/50 = 0.04$ (the steep direction); at $\eta = 0.038$
-# the flat direction $x$ shrinks by only $1 - \eta = 0.962$ per step.
+# is stable only while $\eta < 2/50 = 0.04$ (the steep direction). At $\eta = 0.038$
+# the steep coordinate $y$ is multiplied by $1 - 50\eta = -0.9$ at each step (it flips
+# sign: a zig-zag) and the flat one $x$ by $1 - \eta = 0.962$: a crawl.
 
 # %%
 CURVATURE = np.array([1.0, 50.0])
@@ -96,11 +97,12 @@ def sgd(w, g, state, lr):
 sgd_path = walk(sgd, lr=0.038)
 print("after 50 steps of SGD:", sgd_path[-1], "f =", f(sgd_path[-1]))
 assert abs(sgd_path[-1][0] - START[0] * 0.962 ** 50) < 1e-12   # x shrinks by 0.962 a step
+assert np.allclose(sgd_path[1:, 1] / sgd_path[:-1, 1], -0.9)       # y flips and shrinks by 0.9
 
 # %% [markdown]
 # ## 2. Momentum and Nesterov
 #
-# Momentum keeps a velocity $m$, a running sum of past steps, so that steps that agree
+# Momentum keeps a velocity $m$, a decaying sum of past steps, so that steps that agree
 # add up (along the valley) and steps that alternate cancel (across it). Keras writes it
 # with the learning rate *inside* the velocity:
 #
