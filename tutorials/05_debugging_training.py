@@ -32,11 +32,6 @@
 # **Time:** about 45 minutes.
 
 # %%
-try:                      # in a notebook: matplotlib figures are drawn inline
-    get_ipython().run_line_magic("matplotlib", "inline")
-except NameError:         # plain Python: they are only saved to files
-    pass
-
 import math
 import os
 import tempfile
