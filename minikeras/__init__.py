@@ -25,3 +25,8 @@ import sys as _sys  # noqa: E402
 
 # A lambda stored in a file sees ``keras``, this package, as a global (saving/serialization.py).
 saving.serialization.LAMBDA_GLOBALS["keras"] = _sys.modules[__name__]
+
+# keras.layers.serialize and keras.layers.deserialize live in saving/, a floor above layers/
+# (they need every class a config may name); Keras's names for them are bound here.
+layers.serialize = saving.serialize_keras_object
+layers.deserialize = saving.deserialize_keras_object

@@ -5,6 +5,8 @@ compares: the cases that train in Keras on JAX (in a subprocess), the others in 
 its NumPy backend (in the test's process).
 
 Each case seeds its own data, so both libraries see the same numbers."""
+import copy
+
 import numpy as np
 
 
@@ -162,11 +164,40 @@ def metrics_property(L):
     return {"before": before, "after": after, "loss_only": [m.name for m in plain.metrics]}
 
 
+def model_configs(L):
+    """``get_config``/``from_config`` of Sequential and functional models, and
+    ``layers.serialize``/``deserialize``, in Keras's format. (Keras's ``from_config`` pops
+    keys from the dict it gets: each gets a copy.)"""
+    model = L.Sequential([L.Input((3,)), L.layers.Dense(2, activation="relu"), L.layers.Dense(1)])
+    config = model.get_config()
+    again = L.Sequential.from_config(copy.deepcopy(config))
+    inputs = L.Input((4,), name="x")
+    both = L.layers.Concatenate(name="cat")([L.layers.Dense(3, name="a")(inputs),
+                                              L.layers.Dense(2, name="b")(inputs)])
+    functional = L.Model(inputs, both, name="fm")
+    f_config = functional.get_config()
+    f_again = L.Model.from_config(copy.deepcopy(f_config))
+    written = L.layers.serialize(L.layers.Dense(3, activation="relu", name="d"))
+    read = L.layers.deserialize(copy.deepcopy(written))
+    return {"sequential_keys": sorted(config),
+            "sequential_layers": [d["class_name"] for d in config["layers"]],
+            "sequential_rebuilt": [type(again).__name__, again.count_params(),
+                                   len(again.layers)],
+            "functional_keys": sorted(f_config), "input_layers": f_config["input_layers"],
+            "output_layers": f_config["output_layers"],
+            "functional_rebuilt": [type(f_again).__name__, f_again.count_params(), f_again.name,
+                                   f_again.output.shape[-1]],
+            "serialized": sorted(written) + [written["module"], written["class_name"],
+                                             str(written["registered_name"])],
+            "deserialized": [type(read).__name__, read.units, read.name,
+                             read.get_config()["activation"]]}
+
+
 # Cases that train run in Keras on JAX (its NumPy backend cannot train; and its steps there
 # take the state as an argument, so the custom-step cases run on Keras's NumPy backend).
 TRAINING_CASES = [own_loss_subclassed, own_loss_endpoint_layer]
 CASES = [custom_test_step, custom_test_step_own_trackers, custom_predict_step, data_tuples,
-         metrics_property]
+         metrics_property, model_configs]
 
 
 def to_plain(value):

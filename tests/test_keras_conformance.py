@@ -29,7 +29,7 @@ def in_keras():
 def _same(ours, theirs):
     assert ours.keys() == theirs.keys()
     for key in ours:
-        if any(isinstance(v, str) for v in np.ravel(ours[key])):
+        if any(isinstance(v, str) for v in np.ravel(np.asarray(ours[key], dtype=object))):
             assert ours[key] == theirs[key], key
         else:
             np.testing.assert_allclose(ours[key], theirs[key], rtol=2e-5, err_msg=key)
@@ -149,3 +149,23 @@ def test_a_subclass_built_from_inputs_and_outputs_is_functional_and_keeps_its_me
 def test_unpack_x_y_sample_weight_names_what_it_got():
     with pytest.raises(ValueError, match=r"`\(x, y, sample_weight\)`, found a tuple of 4"):
         minikeras.utils.unpack_x_y_sample_weight((1, 2, 3, 4))
+
+
+@pytest.mark.parametrize("source, target", [(minikeras, keras), (keras, minikeras)],
+                         ids=["minikeras config into keras", "keras config into minikeras"])
+def test_a_model_config_moves_between_the_libraries(source, target):
+    import copy
+    inputs = source.Input((4,), name="x")
+    hidden = source.layers.Dense(5, activation="tanh", name="h")(inputs)
+    both = source.layers.Concatenate(name="cat")([hidden, source.layers.Dense(2, name="b")(inputs)])
+    model = source.Model(inputs, source.layers.Dense(1, name="out")(both))
+    rebuilt = target.Model.from_config(copy.deepcopy(model.get_config()))
+    rebuilt.set_weights(model.get_weights())
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    np.testing.assert_allclose(np.asarray(rebuilt.predict(x, verbose=0)),
+                               np.asarray(model.predict(x, verbose=0)), rtol=1e-5)
+    sequential = source.Sequential([source.Input((4,)), source.layers.Dense(3), source.layers.Dense(1)])
+    again = target.Sequential.from_config(copy.deepcopy(sequential.get_config()))
+    again.set_weights(sequential.get_weights())
+    np.testing.assert_allclose(np.asarray(again.predict(x, verbose=0)),
+                               np.asarray(sequential.predict(x, verbose=0)), rtol=1e-5)

@@ -124,6 +124,10 @@ class Exercise:
         from minikeras import debug
         report = self.call(debug.check_node_gradients, target)
         for row in report.rows:
+            why = row.get("why") or ""
+            if row["ok"] is None and why.split(":")[0].endswith(("Error", "Exception")):
+                self.fail(f"node #{row['seq']} ({row['op']}) could not be checked: its forward "
+                          f"or backward raised {why}." + (f" Hint: {hint}" if hint else ""))
             if row["ok"] is False:
                 self.fail(f"node #{row['seq']} ({row['op']}) has a backward that disagrees "
                           f"with finite differences (relative error {row['error']:.3g} for "

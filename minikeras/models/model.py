@@ -36,6 +36,14 @@ class Model(Trainer, Layer):
         Layer.__init__(self, trainable=trainable, name=name, **kwargs)
         Trainer.__init__(self)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config (one with ``layers`` and ``input_layers``) rebuilds the graph;
+        any other config is passed to ``cls(**config)``, as for a layer."""
+        if "layers" in config and "input_layers" in config:
+            return _from_functional_config(cls, config, custom_objects)
+        return super().from_config(config)
+
     @property
     def input_shape(self):
         """The shape(s) of the model's symbolic input(s), None for unknown sizes."""
@@ -198,9 +206,23 @@ class Functional(Model):
         return map_structure(lambda t: values[id(t)], self._output_struct)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(n.layer).__name__, "name": n.layer.name}
-                           for n in self._nodes]}
+        """Keras's functional config: ``name``, ``trainable``, ``layers`` (each with its
+        ``inbound_nodes``), ``input_layers``, ``output_layers``."""
+        return saving.serialize_model(self, include_compile=False)["config"]
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return _from_functional_config(cls, config, custom_objects)
+
+
+def _from_functional_config(cls, config, custom_objects):
+    """The model a functional config describes (``Model.from_config(model.get_config())``);
+    a subclass of Model gets its own class back, with the same graph."""
+    model = saving.model_from_dict({"class_name": "Functional", "config": config},
+                                   custom_objects, compile=False)
+    if cls in (Model, Functional):
+        return model
+    return cls(model._input_struct, model._output_struct, name=model.name)
 
 
 def _functional_arguments(args, kwargs):

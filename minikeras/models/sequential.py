@@ -1,4 +1,5 @@
 """``keras.Sequential``: layers applied one after the other."""
+from .. import saving
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import Layer
 from .model import Model
@@ -113,6 +114,12 @@ class Sequential(Model):
         return self.outputs[0]
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._layers]}
+        """Keras's Sequential config: ``name``, ``trainable``, ``dtype``, ``layers`` (the
+        InputLayer first when there is one), ``build_input_shape`` once built."""
+        return saving.serialize_model(self, include_compile=False)["config"]
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model ``get_config`` describes, with new weights."""
+        return saving.model_from_dict({"class_name": "Sequential", "config": config},
+                                      custom_objects, compile=False)

@@ -331,7 +331,7 @@ def _functional_from_config(config, custom_objects, safe_mode):
     def value(v):
         if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
             return tensor(v["config"]["keras_history"])
-        if isinstance(v, list):
+        if isinstance(v, (list, tuple)):  # lists in a file, tuples in a live get_config()
             return [value(x) for x in v]
         if isinstance(v, dict):
             return {k: value(x) for k, x in v.items()}
