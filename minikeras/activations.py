@@ -15,7 +15,7 @@ exact erf form (``approximate=False``), and ``relu`` takes ``negative_slope``, `
 and ``threshold``.
 """
 
-from . import backend, naming, ops
+from . import backend, naming, ops, registry
 from .ops.core import convert_to_tensor
 
 __all__ = ["relu", "leaky_relu", "relu6", "elu", "selu", "celu", "gelu", "sigmoid",
@@ -227,14 +227,14 @@ def serialize(activation):
     if getattr(activation, "__module__", None) == __name__ and activation in _FUNCTIONS:
         return activation.__name__
     if hasattr(activation, "get_config"):
-        return {"module": type(activation).__module__, "class_name": type(activation).__name__,
-                "config": activation.get_config(), "registered_name": None}
+        return naming.serialize("activation", type(activation).__module__, activation)
     name = getattr(activation, "__name__", None)
     if name is None or name == "<lambda>":
         raise ValueError(f"Cannot serialize the activation {activation!r}: give it a name "
                          "(def f(x): ...) so that it can be found again through custom_objects.")
-    return {"module": getattr(activation, "__module__", None), "class_name": "function",
-            "config": name, "registered_name": name}
+    # as Keras writes any function: by its registered name ("package>name") if it has one
+    return {"module": "builtins", "class_name": "function",
+            "config": registry.get_registered_name(activation), "registered_name": "function"}
 
 
 def deserialize(config, custom_objects=None):
@@ -243,7 +243,7 @@ def deserialize(config, custom_objects=None):
         return _lookup(config, custom_objects)
     if isinstance(config, dict) and "class_name" in config:
         if config["class_name"] == "function":
-            return _lookup(config.get("registered_name") or config["config"], custom_objects)
+            return _lookup(config["config"], custom_objects)
         cls = _lookup(config["class_name"], custom_objects)
         return cls.from_config(config.get("config") or {})
     raise ValueError(f"Cannot deserialize an activation from {config!r}: expected a name such "

@@ -4,6 +4,8 @@
 import difflib
 import re
 
+from . import registry
+
 
 def snake_case(name):
     """``GlorotUniform`` -> ``glorot_uniform``."""
@@ -21,8 +23,9 @@ def name_table(classes, extra=None):
 def class_for(kind, name, table, custom_objects=None):
     """The class called ``name``, or a ValueError that suggests the closest valid name and
     lists them all."""
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
+    found = registry.get_registered_object(name, custom_objects)
+    if found is not None:
+        return found
     if name in table:
         return table[name]
     close = difflib.get_close_matches(name, table, n=1)
@@ -36,8 +39,9 @@ def serialize(kind, module, obj):
         return None
     if not hasattr(obj, "get_config"):
         raise ValueError(f"Cannot serialize the {kind} {obj!r}: it has no get_config().")
+    registered = registry.get_registered_name(type(obj))
     return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
-            "registered_name": None}
+            "registered_name": registered if ">" in registered else None}
 
 
 def deserialize(kind, config, table, custom_objects=None):
@@ -45,7 +49,9 @@ def deserialize(kind, config, table, custom_objects=None):
     if isinstance(config, str):
         return class_for(kind, config, table, custom_objects)()
     if isinstance(config, dict) and "class_name" in config:
-        cls = class_for(kind, config["class_name"], table, custom_objects)
+        registered = registry.get_registered_object(config.get("registered_name") or "",
+                                                    custom_objects)
+        cls = registered or class_for(kind, config["class_name"], table, custom_objects)
         return cls.from_config(dict(config.get("config") or {}))
     article = "an" if kind[0] in "aeiou" else "a"
     raise ValueError(f"Cannot deserialize {article} {kind} from {config!r}: expected a name or "

@@ -193,11 +193,50 @@ def model_configs(L):
                              read.get_config()["activation"]]}
 
 
+def registered_names(L):
+    """Objects registered with ``register_keras_serializable(package=...)`` are written as
+    ``package>name`` (functions, classes, in layer and compile configs), and found again by
+    ``clone_model`` and ``load_model`` without ``custom_objects``."""
+    package = f"Conformance{L.__name__}"
+
+    @L.saving.register_keras_serializable(package=package)
+    def doubled_tanh(x):
+        return 2.0 * L.ops.tanh(x)
+
+    @L.saving.register_keras_serializable(package=package)
+    class Threes(L.initializers.Initializer):
+        def __call__(self, shape, dtype=None):
+            return L.ops.ones(shape, dtype=dtype) * 3.0
+
+        def get_config(self):
+            return {}
+
+    @L.saving.register_keras_serializable(package=package, name="half_mse")
+    def half_mse(y_true, y_pred):
+        return 0.5 * L.ops.mean(L.ops.square(y_true - y_pred), axis=-1)
+
+    model = L.Sequential([L.Input((3,)), L.layers.Dense(2, activation=doubled_tanh,
+                                                        kernel_initializer=Threes())])
+    model.compile(optimizer="sgd", loss=half_mse)
+    written = L.saving.serialize_keras_object(model)
+    dense = written["config"]["layers"][1]["config"]
+    keys = ("class_name", "config", "registered_name")
+    clone = L.models.clone_model(model)
+    x = np.full((1, 3), 0.1, "float32")
+    return {"activation": [str(dense["activation"][k]).replace(package, "P") for k in keys],
+            "initializer": [str(dense["kernel_initializer"][k]).replace(package, "P")
+                            for k in keys],
+            "loss": [str(written["compile_config"]["loss"][k]).replace(package, "P")
+                     for k in keys],
+            "clone": np.asarray(clone(x)).tolist() if not hasattr(clone(x), "numpy")
+            else clone(x).numpy().tolist()}
+
+
 # Cases that train run in Keras on JAX (its NumPy backend cannot train; and its steps there
 # take the state as an argument, so the custom-step cases run on Keras's NumPy backend).
 TRAINING_CASES = [own_loss_subclassed, own_loss_endpoint_layer]
 CASES = [custom_test_step, custom_test_step_own_trackers, custom_predict_step, data_tuples,
-         metrics_property, model_configs]
+         metrics_property, model_configs, registered_names]
 
 
 def to_plain(value):

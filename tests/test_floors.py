@@ -23,6 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "minikeras"
 FLOORS = [
     ["kernels"],
     ["backend"],
+    ["registry"],  # the names of your own registered classes and functions
     ["config", "naming"],
     ["tensor"],
     ["autograd"],

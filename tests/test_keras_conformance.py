@@ -169,3 +169,40 @@ def test_a_model_config_moves_between_the_libraries(source, target):
     again.set_weights(sequential.get_weights())
     np.testing.assert_allclose(np.asarray(again.predict(x, verbose=0)),
                                np.asarray(sequential.predict(x, verbose=0)), rtol=1e-5)
+
+
+def _register_shared(L):
+    @L.saving.register_keras_serializable(package="SharedAcross")
+    def doubled_tanh(x):
+        return 2.0 * L.ops.tanh(x)
+
+    @L.saving.register_keras_serializable(package="SharedAcross")
+    class Scale(L.layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x):
+            return self.factor * x
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    return doubled_tanh, Scale
+
+
+@pytest.mark.parametrize("source, target", [(minikeras, keras), (keras, minikeras)],
+                         ids=["saved here, loaded by keras", "saved by keras, loaded here"])
+def test_registered_objects_load_without_custom_objects_in_either_library(source, target,
+                                                                          tmp_path):
+    activation, Scale = _register_shared(source)
+    _register_shared(target)
+    model = source.Sequential([source.Input((3,)), source.layers.Dense(2, activation=activation),
+                               Scale(3.0)])
+    path = str(tmp_path / "registered.keras")
+    model.save(path)
+    loaded = target.saving.load_model(path)  # no custom_objects
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)),
+                               np.asarray(model.predict(x, verbose=0)), rtol=1e-5)
+    assert type(loaded.layers[-1]).__name__ == "Scale" and loaded.layers[-1].factor == 3.0

@@ -20,7 +20,7 @@ from .. import activations
 from ..ops.arguments import standardize_data_format, standardize_tuple
 from ..ops.convolution import conv_nd, conv_transpose_nd, transpose_pads
 from ..ops.core import reshape
-from .core import _serialize as _serialize_object
+from .core import _serialize
 from .layer import Layer
 from .structure import format_shape as _fmt
 
@@ -28,12 +28,6 @@ __all__ = ["Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "DepthwiseC
            "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Convolution1D",
            "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
            "SeparableConvolution1D", "SeparableConvolution2D"]
-
-
-def _serialize(obj):
-    """An initializer, regularizer or constraint argument as config: a name or a
-    {class_name, config} dict (a dict that came from a config stays as it is)."""
-    return obj if isinstance(obj, dict) else _serialize_object(obj)
 
 
 def _padding(padding, allow_causal):

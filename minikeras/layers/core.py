@@ -1,18 +1,25 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Identity, Lambda, Rescaling."""
 import numpy as np
 
-from .. import activations, ops
+from .. import activations, ops, registry
 from .. import random as mk_random
 from .layer import Layer
 
 
 def _serialize(obj):
+    """An initializer, regularizer or constraint argument as config: a name, or a
+    ``{class_name, config}`` dict (with its ``registered_name`` when you registered the
+    class); a dict that came from a config stays as it is."""
     if obj is None:
         return None
     if isinstance(obj, (str, dict)):  # a name, or already a config ({"class_name": ...})
         return obj
     if hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+        config = {"class_name": type(obj).__name__, "config": obj.get_config()}
+        registered = registry.get_registered_name(type(obj))
+        if ">" in registered:
+            config["registered_name"] = registered
+        return config
     return getattr(obj, "__name__", str(obj))
 
 

@@ -22,7 +22,7 @@ from . import archive, weights_h5
 from .files import atomic_path
 from .model_config import (deserialize_keras_object, model_from_dict, serialize_keras_object,
                            serialize_model)
-from .objects import (CustomObjectScope, custom_object_scope, get_custom_objects,
+from ..registry import (CustomObjectScope, custom_object_scope, get_custom_objects,
                       get_registered_name, get_registered_object, register_keras_serializable)
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object",

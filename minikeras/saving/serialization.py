@@ -22,12 +22,12 @@ import warnings
 
 import numpy as np
 
+from .. import registry as objects
 from .. import (activations, constraints, initializers, layers, losses, metrics, ops, optim,
                regularizers, schedules)
 from ..layers.core import Lambda
 from ..layers.layer import Layer
 from ..layers.nested import find_layer_class as find_subclass
-from . import objects
 
 _LAMBDA_REFUSED = (
     "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
@@ -125,8 +125,9 @@ def serialize_function(fn):
                            "closure": closure}}
     if fn.__module__.startswith("minikeras.losses") and name in losses.ALL_OBJECTS_DICT:
         return name
-    return {"module": fn.__module__, "class_name": "function", "config": name,
-            "registered_name": objects._REGISTERED_NAMES.get(id(fn), "function")}
+    # as Keras writes any other function: by its registered name ("package>name") if any
+    return {"module": "builtins", "class_name": "function",
+            "config": objects.get_registered_name(fn), "registered_name": "function"}
 
 
 def serialize_layer(layer, build_shape=None):
@@ -161,7 +162,7 @@ def _keras_spelling(config):
                 if isinstance(value, str):
                     value = module.serialize(module.get(value))
                 elif isinstance(value, dict) and "module" not in value:
-                    value = {"module": module_name, **value, "registered_name": None}
+                    value = {"module": module_name, "registered_name": None, **value}
         if isinstance(value, dict) and value.get("module") == "keras.layers":
             value = dict(value, config=_keras_spelling(value.get("config") or {}))
         out[key] = serialize_keras_object(value)
