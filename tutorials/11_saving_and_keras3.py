@@ -159,8 +159,11 @@ assert np.array_equal(first_kernel, model.layers[0].kernel.numpy())
 
 # %% [markdown]
 # A weight has no name in the file, only a place: `layers/dense/vars/0` is the first weight
-# (the kernel) of the layer list's item `dense`; `vars/1` would be its bias. The optimizer
-# has its own folder. This layout is Keras 3's own, which is why real Keras can read the file.
+# (the kernel) of the first `Dense` in the layer list; `vars/1` is its bias, and the second
+# `Dense` is `layers/dense_1`. These names come from the class and the position, not from
+# the layer's own name (which would be `dense_7` if you had built a few models before), so
+# the same architecture always gives the same paths. The optimizer has its own folder. This
+# layout is Keras 3's own, which is why real Keras can read the file.
 #
 # ## 3. Your turn: list every weight in a `.weights.h5` file
 #
@@ -187,12 +190,18 @@ def list_weights(path):
 # %%
 with exercise("list_weights") as ex:
     got = ex.call(list_weights, weights_path)
+    ex.expect(got is not None, "list_weights returned None: did it forget to `return` the "
+              "dict?")
     ex.expect(isinstance(got, dict), "list_weights should return a dict {path: shape}, but "
               f"it returned a {type(got).__name__}.")
-    expected = {}  # Keras's layout, from the model itself
-    for layer in model.layers:
+    expected, seen = {}, {}  # Keras's layout, from the model itself
+    for layer in model.layers:  # list items are named after their class, by position
+        base = "".join("_" + c.lower() if c.isupper() else c for c in
+                       type(layer).__name__).lstrip("_")
+        item = base if base not in seen else f"{base}_{seen[base]}"
+        seen[base] = seen.get(base, 0) + 1
         for i, w in enumerate(layer.weights):
-            expected[f"layers/{layer.name}/vars/{i}"] = tuple(w.shape)
+            expected[f"layers/{item}/vars/{i}"] = tuple(w.shape)
     for i, v in enumerate(model.optimizer.variables):
         expected[f"optimizer/vars/{i}"] = tuple(v.shape)
     slashed = [k for k in got if str(k).startswith("/")]
@@ -209,9 +218,13 @@ with exercise("list_weights") as ex:
     extra = [k for k in got if k not in expected]
     ex.expect(not extra, f"{extra[0]!r} is not an array of this file." if extra else "")
     for key, shape in expected.items():
-        ex.expect(isinstance(got[key], tuple) and got[key] == shape,
-                  f"{key!r} has shape {shape} in the file, but your dict says {got[key]!r}: "
-                  "store the dataset's .shape (a tuple), not the array itself.")
+        value = got[key]
+        ex.expect(not hasattr(value, "dtype"), f"for {key!r} your dict holds an array, not its "
+                  "shape: store obj.shape.")
+        ex.expect(isinstance(value, tuple), f"for {key!r} your dict holds a "
+                  f"{type(value).__name__} ({value!r}); store obj.shape, which is a tuple.")
+        ex.expect(value == shape, f"{key!r} has shape {shape} in the file, but your dict says "
+                  f"{value!r}.")
 
 # %% [markdown]
 # Every weight of the model is in the file, and so is every variable of the optimizer
@@ -283,29 +296,29 @@ def draw_keras_file(path):
     ax.text(0.45, 3.55, f"{cfg['class_name']}", fontsize=10, family="monospace")
     ax.text(0.45, 1.15, "the recipe: each layer's class\nand its get_config()", fontsize=9,
             color="#1565c0", style="italic")
-    ax.text(8.3, 3.3, "groups are folders,\ndatasets are arrays", fontsize=9,
+    ax.text(8.75, 3.3, "groups are folders,\ndatasets are arrays", fontsize=9,
             color="#2e7d32", style="italic", va="top")
-    layer_y = {}
+    layer_y = []  # the height of each layer that has weights, in order
     for k, layer in enumerate(cfg["config"]["layers"]):
         c, y = layer["config"], 3.1 - 0.55 * k
         extra = f"({c['units']}, {c['activation']})" if "units" in c else str(c["batch_shape"])
         ax.text(0.65, y, f"{layer['class_name']} {c['name']} {extra}", fontsize=9.5,
                 family="monospace")
-        layer_y[c["name"]] = y
+        if "units" in c:
+            layer_y.append(y)
     opt = cfg["compile_config"]["optimizer"]
     ax.text(0.45, 0.5, f"compile_config: {opt['class_name']}(lr={opt['config']['learning_rate']:.3g}),"
             f"\n  loss={cfg['compile_config']['loss']}", fontsize=8.5, family="monospace")
     member(5.3, 0.3, 5.4, 5.2, "model.weights.h5", "#e3f5e1")
-    y = 4.8
+    y, groups = 4.8, 0
     for name, shape in arrays:
         color = "#1b5e20" if name.startswith("layers/") else "#8d6e63"
         ax.text(5.5, y, f"{name:22} {str(shape)}", fontsize=8.5, family="monospace",
                 color=color)
-        if name.endswith("vars/0") and name.startswith("layers/"):
-            layer_name = name.split("/")[1]
-            if layer_name in layer_y:
-                ax.annotate("", xy=(5.45, y + 0.07), xytext=(4.55, layer_y[layer_name] + 0.07),
-                            arrowprops=dict(arrowstyle="->", color="#1565c0", lw=1.3))
+        if name.startswith("layers/") and name.endswith("vars/0") and groups < len(layer_y):
+            ax.annotate("", xy=(5.45, y + 0.07), xytext=(4.55, layer_y[groups] + 0.07),
+                        arrowprops=dict(arrowstyle="->", color="#1565c0", lw=1.3))
+            groups += 1
         y -= 0.27
     ax.text(5.5, 0.45, "green: the layers' weights   brown: the optimizer's state",
             fontsize=8.5, color="#444")
@@ -368,16 +381,17 @@ with exercise("soft_clip_config") as ex:
     keras.utils.set_random_seed(3)
     clipped = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16),
                                 SoftClip(limit=0.5, name="clip"), keras.layers.Dense(10)])
-    clip_path = os.path.join(folder, "clipped.keras")
-    ex.call(clipped.save, clip_path)
-    layer_config = clipped.get_layer("clip").get_config()
+    layer_config = ex.call(clipped.get_layer("clip").get_config)
     ex.expect(isinstance(layer_config, dict), "get_config should return a dict, but it "
-              f"returned a {type(layer_config).__name__}.")
+              f"returned {type(layer_config).__name__}"
+              + (": did it forget to `return config`?" if layer_config is None else "."))
     ex.expect("name" in layer_config, "the config has no 'name' (nor 'trainable', 'dtype'): "
               "start from `config = super().get_config()` and add 'limit' to it.")
     ex.expect("limit" in layer_config, "the config has no 'limit': the file would not "
               "remember it, and load_model would build SoftClip() with the default "
               "limit=1.0. Put 'limit': self.limit in the dict.")
+    clip_path = os.path.join(folder, "clipped.keras")
+    ex.call(clipped.save, clip_path)
     reloaded = ex.call(keras.models.load_model, clip_path)
     again = reloaded.get_layer("clip")
     ex.expect(type(again) is SoftClip, f"the reloaded layer is a {type(again).__name__}, "
@@ -620,13 +634,18 @@ with exercise("save_best") as ex:
     last = len(val) - 1
     ex.expect(held != [last] or best == last, f"your file holds the weights of the last epoch "
               f"({last}), but the lowest val_loss was at epoch {best} ({val[best]:.4f}): save "
-              "only when val_loss is lower than the best so far.")
+              "only when val_loss is lower than self.best, and set self.best to it then.")
+    train_best = int(np.argmin(history.history["loss"]))
+    ex.expect(held != [train_best] or train_best == best, f"your file holds epoch "
+              f"{train_best}, the one with the lowest *training* loss: compare the "
+              "validation loss, logs['val_loss'], which says how the model does on new data.")
     ex.expect(held == [best], f"your file holds the weights of epoch {held[0] if held else '?'}"
               f" (val_loss {val[held[0]]:.4f}), but the lowest val_loss was at epoch {best} "
               f"({val[best]:.4f}): lower is better, so the test is logs['val_loss'] < self.best."
               if held else "your file holds none of the epochs' weights.")
     ex.expect(saver.best_epoch == best, f"self.best_epoch is {saver.best_epoch!r}, but the "
-              f"best epoch was {best}: set it to `epoch` when you save.")
+              f"best epoch was {best}: set it to `epoch` as the hook receives it (it counts "
+              "from 0) when you save.")
     ex.expect(saver.best == val[best], f"self.best is {saver.best!r}, but the lowest val_loss "
               f"was {val[best]!r}: set it to logs['val_loss'] when you save.")
     built_in = digits_net(compiled=False)
