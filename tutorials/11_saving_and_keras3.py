@@ -99,7 +99,8 @@ print(f"{os.path.getsize(path):,} bytes; the predictions agree bit for bit")
 
 # %%
 print("optimizer:", loaded.optimizer, "| loss:", loaded.loss)
-assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 5 * 23
+steps_per_epoch = -(-len(x_train) // 64)  # 1,437 images in batches of 64: 23 steps
+assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 5 * steps_per_epoch
 
 batch_x, batch_y = x_train[:64], y_train[:64]
 original_step = model.train_on_batch(batch_x, batch_y)
@@ -122,6 +123,7 @@ with zipfile.ZipFile(path) as archive:
     members = {info.filename: archive.read(info.filename) for info in archive.infolist()}
 
 assert sorted(members) == ["config.json", "metadata.json", "model.weights.h5"]
+assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
 print(json.loads(members["metadata.json"]))
 
 # %% [markdown]
@@ -142,6 +144,7 @@ print("compile:", {k: v if not isinstance(v, dict) else v["class_name"]
 assert [layer["class_name"] for layer in config["config"]["layers"]] == [
     "InputLayer", "Dense", "Dense"]
 assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
+assert len(members["config.json"]) < len(members["model.weights.h5"]) / 10  # no arrays in it
 
 # %% [markdown]
 # `model.weights.h5` is an HDF5 file: a small file system inside a file. It has **groups**
@@ -241,7 +244,10 @@ assert [s for _, s in in_file] == [s for _, s in in_memory]
 
 # %% [markdown]
 # `load_weights` puts the numbers into a model with the same architecture. It checks every
-# shape first, so weights that do not fit are refused and the model is left as it was:
+# shape first, so weights that do not fit are refused and the model is left as it was. In
+# the message, see the two names of one weight: in memory the layer is called `dense_`
+# and some number (it is not the first `Dense` of this session), while its place in the
+# file is still `layers/dense`:
 
 # %%
 fresh = digits_net(compiled=False)  # no optimizer: the optimizer's arrays are not needed
@@ -253,7 +259,9 @@ before = [w.copy() for w in wider.get_weights()]
 try:
     wider.load_weights(weights_path)
 except ValueError as error:
-    print("ValueError:", error)
+    misfit = str(error)
+print("ValueError:", misfit)
+assert wider.layers[0].name != "dense" and "'layers/dense/vars/0'" in misfit
 assert all(np.array_equal(a, b) for a, b in zip(before, wider.get_weights()))
 
 # %% [markdown]
@@ -381,6 +389,7 @@ with exercise("soft_clip_config") as ex:
     keras.utils.set_random_seed(3)
     clipped = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16),
                                 SoftClip(limit=0.5, name="clip"), keras.layers.Dense(10)])
+    clipped.get_layer("clip").gain.assign(np.linspace(0.5, 2.0, 16).astype("float32"))
     layer_config = ex.call(clipped.get_layer("clip").get_config)
     ex.expect(isinstance(layer_config, dict), "get_config should return a dict, but it "
               f"returned {type(layer_config).__name__}"
@@ -390,6 +399,9 @@ with exercise("soft_clip_config") as ex:
     ex.expect("limit" in layer_config, "the config has no 'limit': the file would not "
               "remember it, and load_model would build SoftClip() with the default "
               "limit=1.0. Put 'limit': self.limit in the dict.")
+    ex.expect(isinstance(layer_config["limit"], (int, float)), "config['limit'] is a "
+              f"{type(layer_config['limit']).__name__}, not a number: put self.limit there "
+              "(the weight self.gain travels in model.weights.h5, not in the config).")
     clip_path = os.path.join(folder, "clipped.keras")
     ex.call(clipped.save, clip_path)
     reloaded = ex.call(keras.models.load_model, clip_path)
@@ -471,8 +483,9 @@ print("digits.keras still holds the trained model")
 
 # %% [markdown]
 # **A damaged file.** A file cut short (a download that stopped) or a file that is not a
-# model at all must fail with a message that says what is wrong, not with a deep traceback
-# from inside `zipfile`, and never with a half-built model. Both are a `ValueError`:
+# model at all must fail with one plain message that says what is wrong, not with an error
+# from deep inside `zipfile` or `h5py`, and never with a half-built model. Both are a
+# `ValueError` that names the file:
 
 # %%
 cut = os.path.join(folder, "cut.keras")
@@ -502,7 +515,8 @@ for broken in (cut, notes):
 
 # %%
 def import_real_keras():
-    """Real Keras 3 with its NumPy backend, or None (and a "skipped" line) without it."""
+    """Real Keras 3 (NumPy backend unless KERAS_BACKEND names another), or None and a
+    "skipped" line when it is not installed."""
     os.environ.setdefault("KERAS_BACKEND", "numpy")  # before the first `import keras`
     try:
         with warnings.catch_warnings():
