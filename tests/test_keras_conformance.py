@@ -206,3 +206,22 @@ def test_registered_objects_load_without_custom_objects_in_either_library(source
     np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)),
                                np.asarray(model.predict(x, verbose=0)), rtol=1e-5)
     assert type(loaded.layers[-1]).__name__ == "Scale" and loaded.layers[-1].factor == 3.0
+
+
+BACKEND_FILES = os.path.join(HERE, "data", "keras_backends")
+
+
+@pytest.mark.parametrize("name", ["torch_adam", "torch_sgd", "jax_adam", "jax_sgd"])
+def test_a_keras_file_from_any_backend_loads_with_its_optimizer_state(name):
+    """Files saved by Keras 3 on torch and on JAX (tests/data/keras_backends/make_files.py):
+    the model, its optimizer (whatever module Keras recorded for it) and its state load, so
+    evaluating and one more training step give Keras's own numbers."""
+    expected = json.load(open(os.path.join(BACKEND_FILES, "expected.json")))[name]
+    data = np.load(os.path.join(BACKEND_FILES, "data.npz"))
+    model = minikeras.saving.load_model(os.path.join(BACKEND_FILES, f"{name}.keras"))
+    assert type(model.optimizer).__name__.lower() == name.split("_")[1]
+    np.testing.assert_allclose(model.evaluate(data["x"], data["y"], verbose=0),
+                               expected["evaluate"], rtol=1e-5)
+    loss = model.train_on_batch(data["x"][:8], data["y"][:8])
+    np.testing.assert_allclose(loss[0] if isinstance(loss, list) else loss,
+                               expected["next_loss"], rtol=1e-5)

@@ -372,10 +372,14 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True):
         return custom.from_config(deserialize_keras_object(config.get("config"),
                                                            custom_objects, safe_mode))
     inner = _plain(config)
-    if module.startswith("keras.optimizers.schedules"):
+    if module.startswith(("keras.optimizers.schedules", "keras.src.optimizers.schedules")):
         return schedules.deserialize(inner, custom_objects=custom_objects)
-    if module.startswith("keras.optimizers"):
-        return optim.deserialize(inner, custom_objects=custom_objects)
+    if module.startswith(("keras.optimizers", "keras.src.optimizers")) or (
+            module.startswith("keras.src.backend.") and ".optimizers" in module):
+        # Keras on torch (or TensorFlow) names its optimizers' backend modules, e.g.
+        # keras.src.backend.torch.optimizers.torch_adam: still the optimizer of that name
+        return optim.deserialize(dict(inner, module="keras.optimizers"),
+                                 custom_objects=custom_objects)
     if module.startswith("keras.losses"):
         return losses.deserialize(inner)
     if module.startswith("keras.metrics"):
