@@ -127,6 +127,7 @@ assert ops_in_tree == ["Add", "Tanh", "Multiply", "Multiply"], ops_in_tree
 # program; without it the lesson says what it skipped and goes on.
 
 # %%
+# debug.plot_tape(f, to_file=...) through `optional`: without `dot` it says what it skipped
 optional("Graphviz's dot", debug.plot_tape, f, to_file=os.path.join(workdir, "tape_f.svg"))
 
 # %% [markdown]
