@@ -110,14 +110,16 @@ assert dfdx.item() == x.grad.item() and dfdy.item() == y.grad.item()   # bit for
 # the recording order (one counter for the whole session, so a newer node has a larger
 # number). `backward()`
 # frees the graph once it is done (to save memory), so we record $f$ again and print its
-# tree. (`x` appears three times: it is used by two nodes. The tree shows the
-# leaves as "constant" because no op made them.)
+# tree. (`x` appears three times: it is used by two nodes. The leaves `x` and `y` are
+# marked "leaf, requires grad": no op made them, and the tape wants their gradients.)
 
 # %%
 x = keras.Tensor(x0, requires_grad=True, name="x")
 y = keras.Tensor(y0, requires_grad=True, name="y")
 f = ops.tanh(x * y) + x * x
-tree = debug.print_tape(f)
+debug.print_tape(f)
+tree = debug.tape_text(f)  # the same text, as a string
+assert tree.count("(leaf, requires grad)") == 4  # x three times, y once
 ops_in_tree = [line.split("#")[1].split()[1] for line in tree.splitlines() if "#" in line]
 assert ops_in_tree == ["Add", "Tanh", "Multiply", "Multiply"], ops_in_tree
 

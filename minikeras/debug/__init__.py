@@ -28,7 +28,7 @@ from .compare import Comparison, Recording, compare, load_recording, record  # n
 from .health import LayerHealth  # noqa: F401
 from .node_gradients import NodeGradientReport, check_node_gradients  # noqa: F401
 from .numerics import NumericsError, check_numerics  # noqa: F401
-from .pictures import plot_tape, print_tape, tape_to_dot  # noqa: F401
+from .pictures import plot_tape, print_tape, tape_text, tape_to_dot  # noqa: F401
 from .player import backprop_player  # noqa: F401
 from .plots import plot_layer_health  # noqa: F401
 from .stepper import Stepper, step_backward  # noqa: F401
@@ -38,5 +38,5 @@ from .trace import Trace, trace  # noqa: F401
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "tensor_name", "step_backward",
            "Stepper", "backprop_player", "check_numerics", "NumericsError",
            "check_node_gradients", "NodeGradientReport", "compare", "record", "load_recording",
-           "Recording", "Comparison", "print_tape", "tape_to_dot", "plot_tape", "trace", "Trace",
+           "Recording", "Comparison", "print_tape", "tape_text", "tape_to_dot", "plot_tape", "trace", "Trace",
            "LayerHealth", "plot_layer_health"]

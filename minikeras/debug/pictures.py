@@ -16,7 +16,7 @@ from ..utils.dot import quote, shown, write_picture
 from .steps import backward_steps, tensor_name
 from .targets import graph_nodes
 
-__all__ = ["print_tape", "tape_to_dot", "plot_tape"]
+__all__ = ["print_tape", "tape_text", "tape_to_dot", "plot_tape"]
 
 
 def _stats(t):
@@ -29,15 +29,21 @@ def _stats(t):
 
 
 def _label(t):
-    kind = "Variable" if isinstance(t, Variable) else ("computed" if t._node else "constant")
+    kind = ("Variable" if isinstance(t, Variable) else "computed" if t._node
+            else "leaf, requires grad" if t.requires_grad else "constant")
     return f"{tensor_name(t)}  {tuple(t.shape)} {t.dtype}  ({kind})"
 
 
 def print_tape(target):
-    """Print the graph behind ``target`` as an indented tree, the target first: each op
-    with the line that called it, each input under its op. A node met a second time is
-    shown once and then named (``see #12 above``). Returns the text, too."""
-    graph_nodes(target, "print_tape")   # checks the target and that no node was freed
+    """Print the graph behind ``target`` as an indented tree (:func:`tape_text`)."""
+    print(tape_text(target, "print_tape"))
+
+
+def tape_text(target, caller="tape_text"):
+    """The graph behind ``target`` as an indented tree, the target first: each op with the
+    line that called it, each input under its op. A node met a second time is shown once
+    and then named (``see #12 above``)."""
+    graph_nodes(target, caller)   # checks the target and that no node was freed
     lines, shown = [], set()
 
     def visit(t, prefix, last, top=False):
@@ -58,9 +64,7 @@ def print_tape(target):
             visit(child, inner, k == len(node.inputs) - 1)
 
     visit(target, "", True, top=True)
-    text = "\n".join(lines)
-    print(text)
-    return text
+    return "\n".join(lines)
 
 
 def tape_to_dot(target, show_grads=True, rankdir="TB"):
