@@ -225,3 +225,127 @@ def test_a_keras_file_from_any_backend_loads_with_its_optimizer_state(name):
     loss = model.train_on_batch(data["x"][:8], data["y"][:8])
     np.testing.assert_allclose(loss[0] if isinstance(loss, list) else loss,
                                expected["next_loss"], rtol=1e-5)
+
+
+# ------------------------------------------------ the saving hooks, across the libraries
+def _hooked_classes(L):
+    """The classes of Keras's guide "customizing saving", written once for both libraries
+    (registered under one package, so that each library finds its own)."""
+    @L.saving.register_keras_serializable(package="HookCases")
+    class Lookup(L.layers.Layer):
+        """State that is not a weight: a vocabulary kept as an asset file, and an array
+        kept in the layer's own group of the weights file."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.vocabulary = []
+            self.table = np.zeros(0, "float32")
+
+        def call(self, x):
+            return x * float(len(self.vocabulary))
+
+        def save_assets(self, dir_path):
+            with open(os.path.join(dir_path, "vocabulary.txt"), "w") as f:
+                f.write("\n".join(self.vocabulary))
+
+        def load_assets(self, dir_path):
+            with open(os.path.join(dir_path, "vocabulary.txt")) as f:
+                self.vocabulary = f.read().split("\n")
+
+        def save_own_variables(self, store):
+            store["table"] = self.table
+
+        def load_own_variables(self, store):
+            self.table = np.array(store["table"])
+
+    @L.saving.register_keras_serializable(package="HookCases")
+    class CustomBuild(L.layers.Layer):
+        """``build`` takes an extra argument that only the build config carries."""
+
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape, layer_init="ones"):
+            self.layer_init = layer_init
+            self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                     initializer=layer_init, name="w")
+            self.built = True
+
+        def call(self, x):
+            return L.ops.matmul(x, self.w)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+        def get_build_config(self):
+            return {"layer_init": self.layer_init, "input_shape": [None, 4]}
+
+        def build_from_config(self, config):
+            self.build(config["input_shape"], config["layer_init"])
+
+    @L.saving.register_keras_serializable(package="HookCases")
+    class CustomCompile(L.Sequential):
+        """``compile`` with arguments of its own, saved by ``get_compile_config``."""
+
+        def compile(self, optimizer, loss_fn):
+            super().compile(optimizer=optimizer)
+            self.model_optimizer, self.loss_fn = optimizer, loss_fn
+
+        def get_compile_config(self):
+            return {"model_optimizer": self.model_optimizer, "loss_fn": self.loss_fn}
+
+        def compile_from_config(self, config):
+            self.compile(optimizer=L.utils.deserialize_keras_object(config["model_optimizer"]),
+                         loss_fn=L.utils.deserialize_keras_object(config["loss_fn"]))
+
+    return Lookup, CustomBuild, CustomCompile
+
+
+@pytest.mark.parametrize("source, target", [(minikeras, keras), (keras, minikeras)],
+                         ids=["saved here, loaded by keras", "saved by keras, loaded here"])
+def test_the_saving_hooks_carry_state_across_the_libraries(source, target, tmp_path):
+    import zipfile
+    Lookup, CustomBuild, CustomCompile = _hooked_classes(source)
+    _hooked_classes(target)
+    lookup = Lookup(name="lookup")
+    lookup.vocabulary = ["a", "b", "c"]
+    lookup.table = np.arange(4, dtype="float32")
+    build = CustomBuild(name="custom_build")
+    build.build((None, 4), layer_init="zeros")
+    build.w.assign(np.full((4, 3), 0.5, "float32"))
+    model = CustomCompile([source.Input((4,)), build, lookup], name="hooked")
+    model.compile(optimizer=source.optimizers.SGD(0.25), loss_fn=source.losses.MeanSquaredError())
+    path = str(tmp_path / "hooked.keras")
+    model.save(path)
+    members = sorted(zipfile.ZipFile(path).namelist())
+    assert "assets/layers/lookup/vocabulary.txt" in members, members
+
+    loaded = target.saving.load_model(path)
+    new_lookup = loaded.get_layer("lookup")
+    assert new_lookup.vocabulary == ["a", "b", "c"]
+    np.testing.assert_array_equal(new_lookup.table, np.arange(4, dtype="float32"))
+    assert loaded.get_layer("custom_build").layer_init == "zeros"
+    np.testing.assert_array_equal(np.asarray(loaded.get_layer("custom_build").w), 0.5)
+    assert type(loaded.model_optimizer).__name__ == "SGD"
+    assert float(np.asarray(loaded.model_optimizer.learning_rate)) == 0.25
+    assert type(loaded.loss_fn).__name__ == "MeanSquaredError"
+    x = np.ones((2, 4), "float32")
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)),
+                               np.asarray(model.predict(x, verbose=0)))
+
+
+def test_the_default_hooks_are_the_plain_saving():
+    layer = minikeras.layers.Dense(2)
+    layer(np.ones((3, 4), "float32"))
+    assert layer.get_build_config() == {"input_shape": (3, 4)}
+    store = {}
+    layer.save_own_variables(store)
+    assert sorted(store) == ["0", "1"] and store["0"].shape == (4, 2)
+    other = minikeras.layers.Dense(2)
+    other.build_from_config(layer.get_build_config())
+    other.load_own_variables(store)
+    np.testing.assert_array_equal(other.kernel.numpy(), layer.kernel.numpy())
+    with pytest.raises(ValueError, match=r"Layer 'dense_\d+' expected 2 variables, but received "
+                                         r"1 variables during loading"):
+        other.load_own_variables({"0": store["0"]})

@@ -222,7 +222,8 @@ class Layer:
         if self.built:
             return
         shapes = map_structure(shape_of, inputs)
-        self.build(shapes if not isinstance(inputs, Tensor) else shape_of(inputs))
+        self._build_shapes = shapes if not isinstance(inputs, Tensor) else shape_of(inputs)
+        self.build(self._build_shapes)
         self.built = True
 
     def call(self, inputs, *args, **kwargs):
@@ -382,6 +383,39 @@ class Layer:
         if self._input_shape_arg is not None:
             config["batch_input_shape"] = self._input_shape_arg
         return config
+
+    # ------------------------------------------- what saving calls (Keras's hooks)
+    def get_build_config(self):
+        """``{"input_shape": ...}``, the shape(s) the layer was built with on its first call
+        (None before): a saved file keeps it so that ``build_from_config`` can build the
+        layer again before its weights are read. Override both to save other build state."""
+        shapes = getattr(self, "_build_shapes", None)
+        return None if shapes is None else {"input_shape": shapes}
+
+    def build_from_config(self, config):
+        """Build the layer from what ``get_build_config`` returned."""
+        shape = (config or {}).get("input_shape")
+        if shape is not None and not self.built:
+            self._build_shapes = shape
+            self.build(shape)
+            self.built = True
+
+    def save_own_variables(self, store):
+        """Write this layer's own weights (trainable, then non-trainable, in creation
+        order) as ``store["0"]``, ``store["1"]``...: the layer's group of a weights file.
+        Override it (with ``load_own_variables``) to save state that is not a weight."""
+        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
+            store[str(i)] = backend.to_numpy(v.data)
+
+    def load_own_variables(self, store):
+        """Read back what ``save_own_variables`` wrote."""
+        variables = self._trainable_weights + self._non_trainable_weights
+        if len(store.keys()) != len(variables):
+            raise ValueError(f"Layer '{self.name}' expected {len(variables)} variables, but "
+                             f"received {len(store.keys())} variables during loading. "
+                             f"Expected: {[v.name for v in variables]}")
+        for i, v in enumerate(variables):
+            v.assign(backend.asarray(np.asarray(store[str(i)], dtype=v.dtype)))
 
     @classmethod
     def from_config(cls, config):

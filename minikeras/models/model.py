@@ -92,6 +92,16 @@ class Model(Trainer, Layer):
                 lambda t: (None,) + tuple(t.shape[1:]) if hasattr(t, "shape") else None, inputs)
         Layer._maybe_build(self, inputs)
 
+    def get_compile_config(self):
+        """The arguments ``compile`` was given, as a saved file holds them (None when the
+        model is not compiled). Override it with ``compile_from_config`` to save more."""
+        return saving.compile_config(self) if self.compiled else None
+
+    def compile_from_config(self, config):
+        """``compile`` again from what ``get_compile_config`` returned (``load_model`` calls
+        it; the custom objects of the load are in scope)."""
+        saving.compile_from_config(self, config)
+
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the whole model to a ``.keras`` file that Keras 3 can load."""
         saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)

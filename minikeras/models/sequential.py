@@ -121,5 +121,7 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """The model ``get_config`` describes, with new weights."""
-        return saving.model_from_dict({"class_name": "Sequential", "config": config},
-                                      custom_objects, compile=False)
+        if cls is Sequential:
+            return saving.model_from_dict({"class_name": "Sequential", "config": config},
+                                          custom_objects, compile=False)
+        return saving.sequential_from_config(config, custom_objects, cls=cls)

@@ -17,10 +17,12 @@ ValueError, and the model is left exactly as it was.
 import io
 import json
 import os
+import tempfile
 
 from . import archive, weights_h5
 from .files import atomic_path
-from .model_config import (deserialize_keras_object, model_from_dict, serialize_keras_object,
+from .model_config import (compile_config, compile_from_config, deserialize_keras_object,  # noqa: F401
+                           model_from_dict, sequential_from_config, serialize_keras_object,
                            serialize_model)
 from ..registry import (CustomObjectScope, custom_object_scope, get_custom_objects,
                       get_registered_name, get_registered_object, register_keras_serializable)
@@ -55,7 +57,14 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
                          f"filepath={path}")
     config = serialize_model(model)
     json.dumps(config)  # a value JSON cannot hold fails here, before anything is written
-    archive.write_archive(path, config, weights_h5.weights_bytes(model), overwrite)
+    with tempfile.TemporaryDirectory() as assets:
+        for inner, obj in weights_h5.walk(model):  # layers that keep files: save_assets
+            if hasattr(obj, "save_assets"):
+                folder = os.path.join(assets, inner)
+                os.makedirs(folder, exist_ok=True)
+                obj.save_assets(folder)
+        archive.write_archive(path, config, weights_h5.weights_bytes(model), overwrite,
+                              assets=assets)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -79,6 +88,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if weights is not None:
         _load_weights_into(model, io.BytesIO(weights), skip_mismatch=False,
                            build_optimizer=compile)
+    loaders = [(inner, obj) for inner, obj in weights_h5.walk(model)
+               if hasattr(obj, "load_assets")]
+    if loaders:
+        with tempfile.TemporaryDirectory() as assets:
+            archive.extract_assets(path, assets)
+            for inner, obj in loaders:
+                folder = os.path.join(assets, inner)
+                os.makedirs(folder, exist_ok=True)
+                obj.load_assets(folder)
     return model
 
 

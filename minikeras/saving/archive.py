@@ -2,7 +2,9 @@
 
 1. ``metadata.json``: ``{"keras_version": ..., "date_saved": "%Y-%m-%d@%H:%M:%S"}``;
 2. ``config.json``: the model as Keras's JSON, on one line;
-3. ``model.weights.h5``: the weights in Keras's HDF5 layout.
+3. ``model.weights.h5``: the weights in Keras's HDF5 layout;
+4. ``assets/...``: files that layers with a ``save_assets(folder)`` method wrote, each under
+   the layer's path in the weights file (``assets/layers/lookup/vocabulary.txt``).
 
 Reading is defensive, because a file may come from anywhere: the archive must be a valid
 ZIP whose members pass their CRC check, hold the members above, and no member may unpack
@@ -20,6 +22,7 @@ KERAS_VERSION = "3.15.1"  # the Keras release whose format these files follow
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
+ASSETS = "assets"  # files a layer's save_assets wrote, under its path: assets/layers/...
 MAX_MEMBER_BYTES = 4 * 2**30   # 4 GiB, the limit Keras itself applies
 MAX_CONFIG_BYTES = 64 * 2**20  # a config is a few kB; 64 MiB is far beyond any model
 
@@ -29,13 +32,38 @@ def metadata():
             "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
 
 
-def write_archive(filepath, config, weights, overwrite=True):
-    """Write the three members to ``filepath`` atomically."""
+def write_archive(filepath, config, weights, overwrite=True, assets=None):
+    """Write the three members to ``filepath`` atomically, and the files under the folder
+    ``assets`` (what layers' ``save_assets`` wrote) as ``assets/...`` members."""
     with atomic_path(filepath, overwrite) as tmp:
         with zipfile.ZipFile(tmp, "w") as zf:  # ZIP_STORED, as Keras writes
             zf.writestr(METADATA, json.dumps(metadata()))
             zf.writestr(CONFIG, json.dumps(config))
             zf.writestr(WEIGHTS, weights)
+            for root, _, files in sorted(os.walk(assets)) if assets else ():
+                for name in sorted(files):
+                    path = os.path.join(root, name)
+                    member = os.path.relpath(path, assets).replace(os.sep, "/")
+                    zf.write(path, f"{ASSETS}/{member}")
+
+
+def extract_assets(filepath, folder):
+    """Unpack the ``assets/...`` members of a ``.keras`` file into ``folder`` (a member
+    whose name would land outside it is refused); returns how many there were."""
+    count, root = 0, os.path.realpath(folder)
+    with zipfile.ZipFile(os.fspath(filepath), "r") as zf:
+        for info in zf.infolist():
+            if not info.filename.startswith(ASSETS + "/") or info.is_dir():
+                continue
+            target = os.path.realpath(os.path.join(root, info.filename[len(ASSETS) + 1:]))
+            if not target.startswith(root + os.sep):
+                raise ValueError(f"{filepath}: the member {info.filename!r} would unpack "
+                                 "outside the assets folder; refusing to read it.")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(_read_member(zf, info, MAX_MEMBER_BYTES, filepath))
+            count += 1
+    return count
 
 
 def _read_member(zf, info, limit, filepath):

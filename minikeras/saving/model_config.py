@@ -16,6 +16,7 @@ the tensors it needs exist, and so rebuilds the same graph.
 import numpy as np
 
 from .. import losses, metrics, optim
+from .. import registry as objects
 from ..autograd import no_grad
 from ..layers.attention import _Inputs
 from ..layers.graph_order import keras_layer_order
@@ -71,7 +72,7 @@ def serialize_model(model, include_compile=True):
     else:  # a subclassed model: its own get_config and class, the shape of its first call
         d = serialize_layer(model, build_shape=getattr(model, "_build_input_shape", None))
     if include_compile:
-        d["compile_config"] = compile_config(model)
+        d["compile_config"] = serialize_keras_object(model.get_compile_config() or {})
     return d
 
 
@@ -105,8 +106,11 @@ def _sequential(model):
         x = node.outputs if node is not None else None
     config = {"name": model.name, "trainable": model.trainable,
               "dtype": serialization.dtype_policy(model.dtype), "layers": layers}
-    d = {"module": "keras", "class_name": "Sequential", "config": config,
-         "registered_name": None}
+    registered = objects.get_registered_name(type(model))
+    d = {"module": "keras", "class_name": type(model).__name__, "config": config,
+         "registered_name": registered if ">" in registered else None}
+    if type(model) is not model_class("Sequential"):  # your subclass, found by its name
+        d["module"] = type(model).__module__
     if model.built and model._input_tensor is not None:
         shape = list(model._input_tensor.shape)
         config["build_input_shape"] = shape
@@ -249,7 +253,7 @@ def model_from_dict(d, custom_objects=None, safe_mode=True, compile=True):
     class_name = d.get("class_name")
     config = d.get("config") or {}
     if class_name == "Sequential":
-        model = _sequential_from_config(config, custom_objects, safe_mode)
+        model = sequential_from_config(config, custom_objects, safe_mode)
     elif class_name == "Functional" or (class_name == "Model" and "layers" in config):
         model = _functional_from_config(config, custom_objects, safe_mode)
     else:
@@ -263,7 +267,8 @@ def model_from_dict(d, custom_objects=None, safe_mode=True, compile=True):
         if shape is not None and not model.built:
             _build_by_calling(model, shape)
     if compile and d.get("compile_config"):
-        compile_from_config(model, d["compile_config"], custom_objects, safe_mode)
+        with objects.CustomObjectScope(custom_objects or {}):
+            model.compile_from_config(d["compile_config"])
     return model
 
 
@@ -298,10 +303,11 @@ def _layer(d, custom_objects, safe_mode):
     return serialization.layer_from_dict(d, custom_objects, safe_mode)
 
 
-def _sequential_from_config(config, custom_objects, safe_mode):
+def sequential_from_config(config, custom_objects=None, safe_mode=True, cls=None):
+    """A Sequential model (or ``cls``, a subclass of it) from its config."""
     layers = [_layer(d, custom_objects, safe_mode) for d in config.get("layers", [])]
-    model = model_class("Sequential")(layers, trainable=config.get("trainable", True),
-                                      name=config.get("name"))
+    model = (cls or model_class("Sequential"))(layers, trainable=config.get("trainable", True),
+                                               name=config.get("name"))
     shape = config.get("build_input_shape")
     if not model.built and shape is not None:
         model.build(tuple(shape))

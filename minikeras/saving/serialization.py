@@ -137,9 +137,19 @@ def serialize_layer(layer, build_shape=None):
     d = {"module": "keras.layers" if own and registered is None else type(layer).__module__,
          "class_name": type(layer).__name__, "config": layer_config(layer),
          "registered_name": registered}
-    if build_shape is not None:
+    if overrides(layer, "get_build_config", Layer):  # a layer that saves its own build state
+        build = layer.get_build_config()
+        if build is not None:
+            d["build_config"] = serialize_keras_object(build)
+    elif build_shape is not None:
         d["build_config"] = {"input_shape": serialize_keras_object(build_shape)}
     return d
+
+
+def overrides(obj, method, base):
+    """True when ``obj``'s class writes its own ``method`` instead of ``base``'s (the saving
+    hooks that are called only where a class gives them)."""
+    return getattr(type(obj), method, None) is not getattr(base, method, None)
 
 
 def layer_config(layer):
@@ -318,7 +328,10 @@ def layer_from_dict(d, custom_objects=None, safe_mode=True):
                          "with @keras.saving.register_keras_serializable() or pass it in "
                          "custom_objects.")
     config = _resolve_functions(_plain(d.get("config") or {}), custom_objects, safe_mode)
-    return cls.from_config(_fit_layer_config(cls, config, f"Layer '{name}'", custom_objects))
+    layer = cls.from_config(_fit_layer_config(cls, config, f"Layer '{name}'", custom_objects))
+    if d.get("build_config") and overrides(layer, "build_from_config", Layer):
+        layer.build_from_config(_plain(d["build_config"]))
+    return layer
 
 
 def _fit_layer_config(cls, config, owner, custom_objects):

@@ -30,7 +30,7 @@ from ..layers.names import snake_case
 from ..optim.base import Optimizer
 from ..layers.graph_order import keras_layer_order
 from .keras_ops import KerasOp
-from .serialization import model_class
+from .serialization import model_class, overrides
 
 _skipsets = {}
 
@@ -133,16 +133,27 @@ def _group_name(path):
 
 
 # ---------------------------------------------------------------------- writing
+class _GroupWriter:
+    """The ``store`` a ``save_own_variables(store)`` writes into: ``store["0"] = array``
+    makes a dataset of the object's group."""
+
+    def __init__(self, group):
+        self.group = group
+
+    def __setitem__(self, key, value):
+        data = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+        self.group.create_dataset(str(key), data=data)
+
+
 def write_weights(model, target):
     """Write the weights of ``model`` (and of its optimizer) to ``target``: a path or a
-    binary file object."""
+    binary file object. Each object writes its own group (``save_own_variables``)."""
     h5py = _h5py()
     with h5py.File(target, "w") as f:
         for path, obj in walk(model):
             group = f.create_group(_group_name(path))
             group.attrs["name"] = obj.name
-            for i, variable in enumerate(own_variables(obj)):
-                group.create_dataset(str(i), data=backend.to_numpy(variable.data))
+            obj.save_own_variables(_GroupWriter(group))
 
 
 def weights_bytes(model):
@@ -189,6 +200,15 @@ def _read_group(f, path):
     return [np.asarray(group[str(i)][()]) for i in range(len(keys))]
 
 
+def _read_store(f, path):
+    """Every dataset of group ``<path>/vars`` by name: the ``store`` a layer's own
+    ``load_own_variables`` reads (empty when the file has no such group)."""
+    group = f.get(_group_name(path))
+    if group is None:
+        return {}
+    return {key: np.asarray(group[key][()]) for key in group.keys()}
+
+
 def _mismatch(obj, path, variables, arrays):
     """What is wrong with loading ``arrays`` into ``variables``, or None."""
     kind = "Optimizer" if isinstance(obj, Optimizer) else "Layer"
@@ -224,7 +244,7 @@ def read_weights(model, source, skip_mismatch=False, skip_optimizer=False):
     warns, as in Keras (an optimizer that has not run yet has no slots to fill).
     """
     h5py = _h5py()
-    plan, errors = [], []
+    plan, custom, errors = [], [], []
     try:
         f = h5py.File(source, "r")
     except OSError as e:
@@ -235,6 +255,9 @@ def read_weights(model, source, skip_mismatch=False, skip_optimizer=False):
             _refuse_links_and_external_data(h5py, f)
             for path, obj in walk(model):
                 if isinstance(obj, Optimizer) and skip_optimizer:
+                    continue
+                if isinstance(obj, Layer) and overrides(obj, "load_own_variables", Layer):
+                    custom.append((obj, _read_store(f, path)))  # the layer reads its group
                     continue
                 variables = own_variables(obj)
                 arrays = _read_group(f, path)
@@ -262,6 +285,8 @@ def read_weights(model, source, skip_mismatch=False, skip_optimizer=False):
                          + "\n".join(errors))
     for variable, array in plan:
         variable.assign(backend.asarray(np.asarray(array, dtype=variable.dtype)))
+    for obj, store in custom:
+        obj.load_own_variables(store)
 
 
 def optimizer_variable_count(source):
