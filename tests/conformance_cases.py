@@ -232,11 +232,43 @@ def registered_names(L):
             else clone(x).numpy().tolist()}
 
 
+def _two_outputs(L, seed):
+    rng = np.random.default_rng(seed)
+    inputs = L.Input((3,), name="x")
+    model = L.Model(inputs, [L.layers.Dense(2, name="a")(inputs),
+                             L.layers.Dense(1, name="b")(inputs)])
+    model.set_weights([rng.standard_normal(w.shape).astype("float32")
+                       for w in model.get_weights()])
+    x = rng.standard_normal((12, 3)).astype("float32")
+    return model, x, [rng.standard_normal((12, 2)).astype("float32"),
+                      rng.standard_normal((12, 1)).astype("float32")]
+
+
+def multi_output_evaluate(L):
+    """A model with two outputs reports each output's loss (``a_loss``, ``b_loss``,
+    unweighted) beside ``loss`` (the weighted sum), in ``evaluate``'s dict and its list."""
+    model, x, ys = _two_outputs(L, 5)
+    model.compile(loss=["mse", "mae"], loss_weights=[1.0, 0.5], metrics=[["mae"], ["mse"]])
+    logs = model.evaluate(x, ys, batch_size=5, verbose=0, return_dict=True)
+    return {"keys": sorted(logs), "values": [logs[k] for k in sorted(logs)],
+            "list": model.evaluate(x, ys, batch_size=5, verbose=0)}
+
+
+def multi_output_fit(L):
+    """The per-output losses in ``fit``'s history, with validation."""
+    model, x, ys = _two_outputs(L, 6)
+    model.compile(optimizer=L.optimizers.SGD(0.1), loss=["mse", "mae"], loss_weights=[1.0, 0.5],
+                  run_eagerly=True)
+    history = model.fit(x, ys, epochs=2, batch_size=4, shuffle=False, verbose=0,
+                        validation_data=(x[:4], [ys[0][:4], ys[1][:4]]))
+    return {key: history.history[key] for key in sorted(history.history)}
+
+
 # Cases that train run in Keras on JAX (its NumPy backend cannot train; and its steps there
 # take the state as an argument, so the custom-step cases run on Keras's NumPy backend).
-TRAINING_CASES = [own_loss_subclassed, own_loss_endpoint_layer]
+TRAINING_CASES = [own_loss_subclassed, own_loss_endpoint_layer, multi_output_fit]
 CASES = [custom_test_step, custom_test_step_own_trackers, custom_predict_step, data_tuples,
-         metrics_property, model_configs, registered_names]
+         metrics_property, model_configs, registered_names, multi_output_evaluate]
 
 
 def to_plain(value):

@@ -120,6 +120,7 @@ class Trainer:
         self._compiled_losses = None
         _check_names(loss, metrics, weighted_metrics)  # a typo fails here, not in fit
         self._loss_tracker = _RunningMean("loss")
+        self._output_loss_trackers = []  # <output>_loss of each output, when there are several
         self._compile_metrics = CompileMetrics(self)
         self.compiled = True
         self.stop_training = False
@@ -182,7 +183,7 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        names = ["loss"]
+        names = ["loss"] + [t.name for t in self._output_loss_trackers]
         if self._metrics:
             names += [m.name for _, m, _ in self._metrics]
         return names
@@ -199,10 +200,13 @@ class Trainer:
                 self._compiled_losses = self._losses_for(n)
             fns, weights = self._compiled_losses
         total = None
-        for fn, w, t, p in zip(fns, weights, _flatten(y), _flatten(y_pred)):
+        per_output = self._per_output_trackers(len(fns))
+        for i, (fn, w, t, p) in enumerate(zip(fns, weights, _flatten(y), _flatten(y_pred))):
             if fn is None:
                 continue
             term = fn(t, p, sample_weight=sample_weight)
+            if per_output:  # each output's own loss, unweighted, as Keras logs it
+                per_output[i].update_state(term, sample_weight=_batch_size(p))
             term = term * w if w != 1.0 else term
             total = term if total is None else total + term
         for extra in self.losses:
@@ -211,6 +215,13 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`, "
                              "or add the model's losses in `call` with `self.add_loss(...)`.")
         return total
+
+    def _per_output_trackers(self, n):
+        """The ``<output>_loss`` running means of a model with several outputs ([] for one)."""
+        if n > 1 and len(self._output_loss_trackers) != n:
+            self._output_loss_trackers = [_RunningMean(f"{name}_loss")
+                                          for name in self._output_names(n)]
+        return self._output_loss_trackers if n > 1 else []
 
     def train_step(self, data):
         """One update on one batch; returns the logs. ``data`` is ``(x,)``, ``(x, y)`` or
@@ -256,6 +267,7 @@ class Trainer:
         found = []
         if self.compiled:
             found.append(self._loss_tracker)
+            found += self._output_loss_trackers
             if self._metric_specs or self._weighted_metric_specs:
                 found.append(self._compile_metrics)
         found += [v for v in vars(self).values() if isinstance(v, metrics_module.Metric)]
