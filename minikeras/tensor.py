@@ -31,6 +31,17 @@ def _default_dtype(data):
     return None
 
 
+# NumPy ufunc -> the Tensor's operator for it, and the one Python calls when the Tensor is
+# on the right (``2 - t`` is ``t.__rsub__(2)``, ``2 > t`` is ``t.__lt__(2)``)
+_OPERATORS = {"add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"),
+              "multiply": ("__mul__", "__rmul__"), "divide": ("__truediv__", "__rtruediv__"),
+              "true_divide": ("__truediv__", "__rtruediv__"),  # its name before NumPy 2
+              "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+              "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"),
+              "less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"),
+              "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")}
+
+
 class Tensor:
     """An n-dimensional array that remembers the op that made it.
 
@@ -126,6 +137,26 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
         return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy's ufuncs given a Tensor. An operator with an array on the left
+        (``array * t``) is the Tensor's own reflected operator. Any other ufunc returns a
+        plain array, which the tape cannot follow: on a tensor the tape recorded, that would
+        cut the gradient without a word, so it is refused, naming the op to use."""
+        operator = _OPERATORS.get(ufunc.__name__)
+        if method == "__call__" and operator and len(inputs) == 2 and not kwargs:
+            a, b = inputs
+            return getattr(a, operator[0])(b) if isinstance(a, Tensor) else \
+                getattr(b, operator[1])(a)
+        for t in inputs:
+            if isinstance(t, Tensor) and t._node is not None:
+                raise TypeError(
+                    f"np.{ufunc.__name__} was given a Tensor the tape recorded (made by "
+                    f"{t._node.name}): NumPy returns a plain array the tape cannot follow, so "
+                    f"the gradient would stop here. Use keras.ops.{ufunc.__name__}(...) instead "
+                    "(or .numpy() first, to leave the graph on purpose).")
+        arrays = [t.numpy() if isinstance(t, Tensor) else t for t in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     # astype(dtype) and the property T (the transpose): bound by minikeras/ops/operators.py
 

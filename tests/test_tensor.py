@@ -4,7 +4,8 @@ import pytest
 
 import minikeras as mk
 from minikeras import ops
-from minikeras.tensor import Tensor
+from minikeras.tensor import Tensor, Variable
+from minikeras.autograd import GradientTape
 
 
 def test_dtypes_follow_keras_conversion_rules():
@@ -178,3 +179,23 @@ def test_array_of_another_device_is_refused_not_copied():
     v = mk.Variable(np.ones(3, np.float32))
     with pytest.raises(TypeError, match="Variable.assign"):
         v.assign(dev)
+
+
+def test_a_numpy_function_on_a_recorded_tensor_is_refused_naming_the_op():
+    w = Variable(np.ones(3, "float32"))
+    with GradientTape():
+        hidden = w * 2.0
+        with pytest.raises(TypeError, match=r"np\.tanh was given a Tensor the tape recorded "
+                                            r"\(made by Multiply\).*keras\.ops\.tanh"):
+            np.tanh(hidden)
+
+
+def test_numpy_on_the_left_of_an_operator_gives_the_tensor_op():
+    t = Tensor(np.arange(3.0, dtype="float32"), requires_grad=True)
+    a = np.full(3, 2.0, "float32")
+    for result, expected in [(a - t, a - t.numpy()), (a * t, a * t.numpy()),
+                             (a / (t + 1), a / (t.numpy() + 1)), (a > t, a > t.numpy())]:
+        assert isinstance(result, Tensor)
+        np.testing.assert_array_equal(result.numpy(), expected)
+    assert (a - t)._node is not None  # recorded: the gradient flows
+    np.testing.assert_allclose(np.tanh(Tensor(a)), np.tanh(a))  # a constant: a plain result
