@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 01 · Tensors and the tape, from scratch
+# # Lesson 01: Tensors and the tape, from scratch
 #
 # **What you will learn**
 #

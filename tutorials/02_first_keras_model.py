@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 02 · Your first Keras model, on the digits
+# # Lesson 02: Your first Keras model, on the digits
 #
 # **What you will learn**
 #

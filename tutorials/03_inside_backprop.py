@@ -11,12 +11,12 @@
 # ---
 
 # %% [markdown]
-# # Lesson 03: inside backprop
+# # Lesson 03: Inside backprop
 #
 # A two-layer network, its backward pass derived on paper, and the same backward pass
 # run by the tape one node at a time, each step checked against the paper.
 #
-# **You will learn**
+# **What you will learn**
 #
 # - the gradients of a dense layer, a ReLU and a softmax cross-entropy, derived by hand;
 # - to step through the real backward pass with `debug.backward_steps` and read each card:

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 6. Recurrent networks: an LSTM by hand, then the layer, and masks
+# # Lesson 06: Recurrent networks: an LSTM by hand, then the layer, and masks
 #
 # Sentences, melodies and clicks come one item after another, in sequences of different
 # lengths. A recurrent network reads them one step at a time and carries a *state* from
@@ -20,7 +20,7 @@
 # and masks), compares the two ways minikeras computes an LSTM, writes the gradient
 # through time of a tiny recurrent network, and trains a model that looks for a 7.
 #
-# **You will learn**
+# **What you will learn**
 #
 # - the LSTM's equations, and its weights: kernel `(D, 4u)`, recurrent kernel `(u, 4u)`,
 #   bias `(4u,)`, gates in the order i, f, c, o;
@@ -30,7 +30,7 @@
 # - backpropagation through time: the gradient of a weight used at every step is a sum
 #   over the steps.
 #
-# **Prerequisites:** lessons 1 to 3 (the tape, backward rules, `fit`); lesson 4 helps.
+# **Prerequisites:** lessons 01 to 03 (the tape, backward rules, `fit`); lesson 04 helps.
 #
 # **Time:** about 45 minutes.
 #
@@ -535,4 +535,4 @@ assert f_gates[seven + 1:].mean() > 0.8                                # then ho
 # - `minikeras/ops/recurrent.py` and `minikeras/kernels/cpu/recurrent.py`: the fused op, its
 #   derivative in the docstring, the loop through time in NumPy.
 # - `minikeras/layers/embedding.py`: `Embedding` and `Masking`, the two layers that start a mask.
-# - Lesson 7 replaces the recurrence with attention.
+# - Lesson 07 replaces the recurrence with attention.

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · Your own op, your own layer, your own kernel
+# # Lesson 08: Your own op, your own layer, your own kernel
 #
 # minikeras has many ops and layers, but sooner or later you want one it does not have.
 # In this lesson you add one at each floor of the library, for the same function,

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 09 · GPU kernels, in the simulator
+# # Lesson 09: GPU kernels, in the simulator
 #
 # A GPU runs the same small function, the **kernel**, in thousands of threads at once. Each
 # thread knows its own number and works on its own piece of the data. In this lesson you

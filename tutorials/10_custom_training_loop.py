@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 10 · A custom training loop with `GradientTape`
+# # Lesson 10: A custom training loop with `GradientTape`
 #
 # **What you will learn**
 #

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 11. Saving, and moving a model to Keras 3 and back
+# # Lesson 11: Saving, and moving a model to Keras 3 and back
 #
 # A trained model lives in memory: when Python stops, it is gone. In this lesson you save it
 # to a file, look inside that file byte by byte, and load it again, here and in real Keras 3.
