@@ -154,7 +154,7 @@ assert np.allclose(out, weights)
 #
 # The dot product of two random vectors with $d$ independent unit-variance components has
 # variance $d$. Without the division, long keys give large scores, the softmax saturates
-# to nearly one-hot weights, and its gradient (lesson 03: $z(g - \sum g z)$) nearly
+# to nearly one-hot weights, and its gradient (the `Rule:` of `ops.nn.Softmax`: $z \odot (g - \sum g z)$) nearly
 # vanishes. Divided by $\sqrt d$, the scores have a standard deviation near 1 whatever $d$:
 
 # %%

@@ -15,7 +15,7 @@
 #
 # A GPU runs the same small function, the **kernel**, in thousands of threads at once. Each
 # thread knows its own number and works on its own piece of the data. In this lesson you
-# write four kernels with [Numba](https://numba.readthedocs.io)'s `cuda.jit`: an elementwise
+# write three kernels with [Numba](https://numba.readthedocs.io)'s `cuda.jit`: an elementwise
 # kernel, a sum (a *reduction*) with shared memory and a barrier, and a matrix product in
 # tiles. Then you read minikeras's own GPU kernels and watch them run under `model.fit`'s
 # training step.
