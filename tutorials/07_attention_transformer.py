@@ -301,6 +301,10 @@ with exercise("layer_norm") as ex:
     got = ex.call(layer_norm, x_ln, gamma, beta)
     plain = ex.expect_array(ex.call(layer_norm, x_ln, np.ones(5), np.zeros(5)), (2, 3, 5),
                             "layer_norm(x, gamma=1, beta=0)")
+    ex.expect(not np.allclose(plain, plain.flat[0]),
+              f"with gamma = 1 and beta = 0 every value came out {plain.flat[0]:.3g}: the "
+              "normalized x was multiplied by 0. Are gamma and beta swapped? The result is "
+              "gamma * (x - mean) / sqrt(variance + epsilon) + beta.")
     ex.expect(np.allclose(plain.mean(-1), 0, atol=1e-6),
               "with gamma = 1 and beta = 0 every position should have mean 0 over its "
               "features: take the mean over the last axis (axis=-1, keepdims=True), not "
