@@ -525,7 +525,7 @@ assert os.path.getsize(os.path.join(out_dir, "filters.png")) > 5000
 # - On the tape a convolution is one `Conv` node (bias included); its backward is written
 #   with two more ops, `ConvInputGrad` and `ConvKernelGrad`.
 # - Max pooling sends each output's gradient to the winner of its window only.
-# - A 2-layer convnet reaches about 95% on the 8×8 digits in a few seconds.
+# - A 2-layer convnet reaches about 96% on the 8×8 test digits (this seed) in a few seconds.
 #
 # ## Where to go next
 #
