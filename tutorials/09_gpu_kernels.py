@@ -149,8 +149,8 @@ print("thread:", who_thread)
 # %% tags=["exercise"] exercise="elementwise_body"
 @cuda.jit
 def saxpy_kernel(a, x, y, out):
-    # Your turn: i = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-    # then, only if i < out.size: out[i] = a * x[i] + y[i]
+    # Your turn: this thread's global index i (from its block and thread numbers), then,
+    # only for an i inside the array, the store of a * x[i] + y[i] into out[i].
     raise NotImplementedError
 
 
