@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 01 · Tensors and the tape, from scratch
+# # Lesson 01: Tensors and the tape, from scratch
 #
 # **What you will learn**
 #
@@ -338,7 +338,10 @@ show(fig)
 
 best64 = hs[int(np.argmin(errors["float64"]))]
 assert 1e-8 <= best64 <= 1e-3 and min(errors["float64"]) < 1e-9
-assert min(errors["float32"]) > 100 * min(errors["float64"])
+assert min(errors["float32"]) > 100 * min(errors["float64"])          # a far higher bottom
+assert hs[int(np.argmin(errors["float32"]))] > 100 * best64             # at a much larger h
+lost = hs <= 1e-8                                                        # x + h == x in float32:
+assert np.allclose(np.array(errors["float32"])[lost], abs(exact))        # the estimate is 0
 
 # %% [markdown]
 # ## Summary

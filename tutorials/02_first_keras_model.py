@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 02 · Your first Keras model, on the digits
+# # Lesson 02: Your first Keras model, on the digits
 #
 # **What you will learn**
 #
@@ -106,7 +106,8 @@ model.summary()
 by_hand = (64 * 128 + 128) + (128 * 64 + 64) + (64 * 10 + 10)
 print("parameters:", model.count_params(), " by hand:", by_hand)
 assert model.count_params() == by_hand == 17226
-first_dense = model.get_layer("dense")
+first_dense = model.layers[2]          # Flatten, Rescaling, then the first Dense
+assert isinstance(first_dense, layers.Dense)
 assert [tuple(w.shape) for w in first_dense.weights] == [(64, 128), (128,)]
 
 # %% [markdown]
@@ -180,6 +181,9 @@ assert history["loss"][-1] < history["loss"][0] / 5    # the loss fell a lot
 
 # %%
 fig = keras.utils.plot_history(history, to_file=os.path.join(workdir, "digits_history.png"))
+assert history["val_loss"][-1] < history["val_loss"][0] / 5            # both losses fell
+assert abs(history["val_loss"][-1] - history["loss"][-1]) < 0.15       # and stayed close
+assert all(v > t for v, t in zip(history["val_accuracy"][:3], history["accuracy"][:3]))
 fig
 
 # %% [markdown]

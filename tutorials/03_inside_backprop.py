@@ -11,12 +11,12 @@
 # ---
 
 # %% [markdown]
-# # Lesson 03: inside backprop
+# # Lesson 03: Inside backprop
 #
 # A two-layer network, its backward pass derived on paper, and the same backward pass
 # run by the tape one node at a time, each step checked against the paper.
 #
-# **You will learn**
+# **What you will learn**
 #
 # - the gradients of a dense layer, a ReLU and a softmax cross-entropy, derived by hand;
 # - to step through the real backward pass with `debug.backward_steps` and read each card:
@@ -51,8 +51,8 @@ x = rng.standard_normal((4, 3))
 y = np.array([0, 2, 1, 2])
 
 model = keras.Sequential([keras.Input((3,)),
-                          keras.layers.Dense(5, activation="relu"),
-                          keras.layers.Dense(3)])
+                          keras.layers.Dense(5, activation="relu", name="hidden"),
+                          keras.layers.Dense(3, name="logits")])
 loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 W1, b1 = [w.numpy() for w in model.layers[0].weights]
@@ -153,14 +153,18 @@ def handed_on(step):
     """{input name: gradient as a NumPy array} for the inputs that got one."""
     return {name: g.numpy() for name, g in step.grads if g is not None}
 
+# The cards name a computed tensor by the node that made it ("#3 mat_mul": node 3 of the
+# session, a matmul). The nodes of the forward pass, in recording order:
+made = [debug.tensor_name(node.output()) for node in tape.nodes]
+print(made)
 expected = [  # (op, {input name: paper value}) in the order the walk visits the nodes
-    ("Add", {"#3 mat_mul": paper["dz2"], "dense_1/bias": paper["db2"]}),
-    ("MatMul", {"#2 relu": paper["dh"], "dense_1/kernel": paper["dW2"]}),
-    ("Relu", {"#1 add": paper["dz1"]}),
-    ("Add", {"#0 mat_mul": paper["dz1"], "dense/bias": paper["db1"]}),
-    ("MatMul", {"dense/kernel": paper["dW1"]}),
+    ("Add", {made[3]: paper["dz2"], "logits/bias": paper["db2"]}),
+    ("MatMul", {made[2]: paper["dh"], "logits/kernel": paper["dW2"]}),
+    ("Relu", {made[1]: paper["dz1"]}),
+    ("Add", {made[0]: paper["dz1"], "hidden/bias": paper["db1"]}),
+    ("MatMul", {"hidden/kernel": paper["dW1"]}),
 ]
-np.testing.assert_allclose(handed_on(first)["#4 add"], paper["dz2"], rtol=1e-12)
+np.testing.assert_allclose(handed_on(first)[made[4]], paper["dz2"], rtol=1e-12)
 for step, (op, values) in zip(steps, expected):
     assert step.op == op, (step.op, op)
     got = handed_on(step)
@@ -173,7 +177,7 @@ for step, (op, values) in zip(steps, expected):
 # %% [markdown]
 # Every step agrees with the paper to twelve digits. Two details worth a second look:
 #
-# - the step of the bias `Add` reports that `dense/bias` was *broadcast in the forward
+# - the step of the bias `Add` reports that `hidden/bias` was *broadcast in the forward
 #   pass, so its gradient was summed back*: that is the `.sum(axis=0)` of the paper;
 # - the first `MatMul` hands nothing to `x`: the data is a constant, so the tape does not
 #   compute a gradient nobody asked for.
@@ -210,7 +214,7 @@ show(fig)
 # In a notebook you can also walk at your own pace: `stepper = debug.step_backward(loss,
 # interactive=False)`, then `stepper.next()` in a cell shows the next card, and
 # `stepper.onecmd("where")` shows the line that recorded the node. (At a terminal,
-# `debug.step_backward(loss)` opens a prompt with `next`, `break dense_1`, `continue`...)
+# `debug.step_backward(loss)` opens a prompt with `next`, `break logits`, `continue`...)
 
 # %%
 with keras.GradientTape() as tape:
@@ -244,9 +248,16 @@ with exercise("softmax_xent_backward") as ex:
     with keras.GradientTape() as tape:
         l = loss_fn(labels, t)
     tape_grad = tape.gradient(l, t)
-    got = ex.call(softmax_xent_backward, logits, labels)
+    got = ex.expect_array(ex.call(softmax_xent_backward, logits, labels), (6, 4), "dL/dlogits")
+    ex.expect(not np.allclose(got, 6 * tape_grad.numpy()),
+              "dL/dlogits is N = 6 times too large: the loss is the mean over the N rows, "
+              "so divide by N.")
+    ex.expect(np.allclose(got.sum(axis=1), 0, atol=1e-9),
+              f"each row of dL/dlogits should sum to 0 (a softmax row sums to 1, minus the one "
+              f"at the label), but row 0 sums to {got[0].sum():.3g}: is the one subtracted at "
+              "the label, and is the softmax taken along each row (axis=1)?")
     ex.expect_close(got, tape_grad, what="dL/dlogits", rtol=1e-7,
-                    hint="each row of the answer sums to 0; is the 1/N of the mean there?")
+                    hint="softmax(logits) along each row, minus 1 at [row, label], all divided by N.")
     big = ex.call(softmax_xent_backward, logits + 1000.0, labels)
     ex.expect_close(big, tape_grad, what="dL/dlogits for logits near 1000", rtol=1e-7,
                     hint="exp(1000) overflows: subtract each row's max before exp.")
@@ -286,6 +297,7 @@ with exercise("dense_backward") as ex:
 # %% tags=["exercise"] exercise="relu_backward"
 def relu_backward(z, g):
     """dL/dz for h = max(z, 0), given g = dL/dh."""
+    # Your code: an array of z's shape, g where the ReLU let z through, 0 where it did not.
     raise NotImplementedError
 
 # %%
@@ -298,7 +310,8 @@ with exercise("relu_backward") as ex:
         hz = ops.relu(tz)
     want = tape.gradient(hz, tz, output_gradients=gs)
     ex.expect_close(ex.call(relu_backward, zs, gs), want, what="dL/dz",
-                    hint="the gradient passes where z > 0 and is 0 elsewhere, z == 0 included.")
+                    hint="dL/dz is g where z > 0 and 0 elsewhere, z == 0 included: g times the "
+                         "mask (z > 0), not the mask alone.")
 
 # %% [markdown]
 # ## 6. Your backprop against the tape

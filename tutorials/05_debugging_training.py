@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 05 Debugging training
+# # Lesson 05: Debugging training
 #
 # A model that does not learn rarely crashes. It runs, the loss goes down a little or not
 # at all, and the bug hides somewhere between the data and the optimizer. This lesson

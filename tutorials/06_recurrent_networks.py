@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 6. Recurrent networks: an LSTM by hand, then the layer, and masks
+# # Lesson 06: Recurrent networks: an LSTM by hand, then the layer, and masks
 #
 # Sentences, melodies and clicks come one item after another, in sequences of different
 # lengths. A recurrent network reads them one step at a time and carries a *state* from
@@ -20,7 +20,7 @@
 # and masks), compares the two ways minikeras computes an LSTM, writes the gradient
 # through time of a tiny recurrent network, and trains a model that looks for a 7.
 #
-# **You will learn**
+# **What you will learn**
 #
 # - the LSTM's equations, and its weights: kernel `(D, 4u)`, recurrent kernel `(u, 4u)`,
 #   bias `(4u,)`, gates in the order i, f, c, o;
@@ -30,7 +30,7 @@
 # - backpropagation through time: the gradient of a weight used at every step is a sum
 #   over the steps.
 #
-# **Prerequisites:** lessons 1 to 3 (the tape, backward rules, `fit`); lesson 4 helps.
+# **Prerequisites:** lessons 01 to 03 (the tape, backward rules, `fit`); lesson 04 helps.
 #
 # **Time:** about 45 minutes.
 #
@@ -121,7 +121,21 @@ with exercise("lstm_step") as ex:
     ex.expect(isinstance(result, tuple) and len(result) == 2,
               f"lstm_step should return a pair (h_new, c_new), but it returned "
               f"{type(result).__name__}{' of length ' + str(len(result)) if isinstance(result, tuple) else ''}.")
-    h_new, c_new = result
+    h_new, c_new = (ex.expect_array(a, (2, u), name) for a, name in zip(result, ("h_new", "c_new")))
+    ex.expect(not (np.allclose(h_new, c_ref) and np.allclose(c_new, h_ref)),
+              "h_new and c_new are swapped: return them in the order (h_new, c_new).")
+
+    def slip(order="ifco", bias=True):   # the step with a usual slip, to name it
+        Ws, Us, bs = one_step.get_weights()
+        z = x1[:, 0] @ Ws + h0 @ Us + (bs if bias else 0)
+        gate = {name: z[:, k * u:(k + 1) * u] for k, name in enumerate(order)}
+        c_s = sigmoid(gate["f"]) * c0 + sigmoid(gate["i"]) * np.tanh(gate["c"])
+        return c_s
+    ex.expect(not np.allclose(c_new, slip(bias=False)),
+              "c_new is what you get without the bias: z = x_t @ W + h @ U + b.")
+    ex.expect(not np.allclose(c_new, slip(order="ifoc")),
+              "c_new takes the candidate from the last block of z: Keras's order is i, f, c, "
+              "o, so the candidate is z[:, 2u:3u] and the output gate z[:, 3u:].")
     ex.expect_close(c_new, c_ref, what="c_new",
                     hint="c_new = f * c + i * tanh(z_c); the blocks of z are, in order, "
                          "z[:, :u] (i), z[:, u:2u] (f), z[:, 2u:3u] (c), z[:, 3u:] (o).")
@@ -390,6 +404,19 @@ with exercise("rnn_backward") as ex:
     ex.expect(not np.allclose(ex.expect_array(result[1], (5, 5), "dW_h"), last_only),
               "dW_h holds only the term of the last step: the same W_h was used at every "
               "step, so loop over t = T, ..., 1 and add each step's h_{t-1}.T @ a.")
+    def slip(tanh_grad=True, transpose=True):   # the loop with a usual slip, to name it
+        dh, delta = np.zeros_like(W_h), g_r
+        for t in range(x_r.shape[1], 0, -1):
+            a = delta * (1 - hs_r[t] ** 2) if tanh_grad else delta
+            dh += hs_r[t - 1].T @ a
+            delta = a @ (W_h.T if transpose else W_h)
+        return dh
+    ex.expect(not np.allclose(result[1], slip(tanh_grad=False)),
+              "dW_h is what you get without the derivative of tanh: at each step "
+              "a = delta * (1 - h_t**2), with h_t = hs[t], before it is used.")
+    ex.expect(not np.allclose(result[1], slip(transpose=False)),
+              "delta moves back through h_{t-1} @ W_h, so it goes back with the transpose: "
+              "delta = a @ W_h.T, not a @ W_h.")
     ex.expect_close(result[1], ref_h, what="dW_h",
                     hint="at step t the recurrent weight met h_{t-1} = hs[t - 1], not hs[t]; "
                          "every step adds to dW_h; and delta moves back through the matmul "
@@ -535,4 +562,4 @@ assert f_gates[seven + 1:].mean() > 0.8                                # then ho
 # - `minikeras/ops/recurrent.py` and `minikeras/kernels/cpu/recurrent.py`: the fused op, its
 #   derivative in the docstring, the loop through time in NumPy.
 # - `minikeras/layers/embedding.py`: `Embedding` and `Masking`, the two layers that start a mask.
-# - Lesson 7 replaces the recurrence with attention.
+# - Lesson 07 replaces the recurrence with attention.

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 7. Attention and a tiny transformer
+# # Lesson 07: Attention and a tiny transformer
 #
 # An LSTM passes information along a sequence one step at a time. Attention lets every
 # position look at every other position directly, with weights it computes from the data.
@@ -20,7 +20,7 @@
 # normalization, and trains a one-block transformer to reverse sequences: a task it can
 # only solve by attending to the right position. At the end we look at where it attends.
 #
-# **You will learn**
+# **What you will learn**
 #
 # - attention as $\mathrm{softmax}(QK^\top/\sqrt d)\,V$, why the $\sqrt d$, and how a mask
 #   hides keys;
@@ -28,7 +28,7 @@
 # - the weights of `MultiHeadAttention`, `return_attention_scores`, `use_causal_mask`;
 # - layer normalization, and a transformer block built from these pieces.
 #
-# **Prerequisites:** lessons 1 to 3 (the tape, `fit`); lesson 6 for sequences.
+# **Prerequisites:** lessons 01 to 03 (the tape, `fit`); lesson 06 for sequences.
 #
 # **Time:** about 45 minutes.
 #
@@ -154,7 +154,7 @@ assert np.allclose(out, weights)
 #
 # The dot product of two random vectors with $d$ independent unit-variance components has
 # variance $d$. Without the division, long keys give large scores, the softmax saturates
-# to nearly one-hot weights, and its gradient (lesson 3: $z(g - \sum g z)$) nearly
+# to nearly one-hot weights, and its gradient (the `Rule:` of `ops.nn.Softmax`: $z \odot (g - \sum g z)$) nearly
 # vanishes. Divided by $\sqrt d$, the scores have a standard deviation near 1 whatever $d$:
 
 # %%
@@ -301,6 +301,10 @@ with exercise("layer_norm") as ex:
     got = ex.call(layer_norm, x_ln, gamma, beta)
     plain = ex.expect_array(ex.call(layer_norm, x_ln, np.ones(5), np.zeros(5)), (2, 3, 5),
                             "layer_norm(x, gamma=1, beta=0)")
+    ex.expect(not np.allclose(plain, plain.flat[0]),
+              f"with gamma = 1 and beta = 0 every value came out {plain.flat[0]:.3g}: the "
+              "normalized x was multiplied by 0. Are gamma and beta swapped? The result is "
+              "gamma * (x - mean) / sqrt(variance + epsilon) + beta.")
     ex.expect(np.allclose(plain.mean(-1), 0, atol=1e-6),
               "with gamma = 1 and beta = 0 every position should have mean 0 over its "
               "features: take the mean over the last axis (axis=-1, keepdims=True), not "
@@ -460,4 +464,4 @@ show(fig)
 # - `minikeras/layers/attention.py`: `MultiHeadAttention`, its projections and the masks.
 # - `minikeras/layers/einsum_dense.py`: the projection layer behind the weight shapes.
 # - `minikeras/ops/nn.py`: `softmax`, whose backward is one line of ops.
-# - Lesson 8 shows how to write your own layer, your own op and your own kernel.
+# - Lesson 08 shows how to write your own layer, your own op and your own kernel.

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · Your own op, your own layer, your own kernel
+# # Lesson 08: Your own op, your own layer, your own kernel
 #
 # minikeras has many ops and layers, but sooner or later you want one it does not have.
 # In this lesson you add one at each floor of the library, for the same function,
@@ -122,8 +122,8 @@ class Mish(keras.Function):
         return x * xp.tanh(softplus)
 
     def backward(self, g):
-        # Your turn: x = self.inputs[0]; t = ops.tanh(ops.softplus(x));
-        # return g times (t + x * sigmoid(x) * (1 - t * t)), all with ops.
+        # Your turn: with ops on Tensors (x is self.inputs[0]), compute t = tanh(softplus(x)),
+        # then return g times dy/dx, the derivative in the docstring above.
         raise NotImplementedError
 
 
@@ -264,8 +264,8 @@ class MishDense(layers.Layer):
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
 
     def call(self, x):
-        # Your turn: return mish(x @ kernel + bias), with ops.matmul(x, self.kernel),
-        # + self.bias, and the mish() of section 2.
+        # Your turn: return the layer's output, mish(x W + b), from self.kernel and
+        # self.bias, with ops and the mish() of section 2 (one line).
         raise NotImplementedError
 
     def get_config(self):
@@ -374,8 +374,8 @@ import math
 def mish_loop(x, out):
     """out[i] = mish(x[i]) for every i; x and out are flat arrays of the same size."""
     for i in range(x.size):
-        # Your turn: v = x[i]; softplus = max(v, 0) + math.log1p(math.exp(-abs(v)));
-        # out[i] = v * math.tanh(softplus)
+        # Your turn: read x[i], compute its stable softplus (the formula above) with
+        # math.exp, math.log1p and abs, and store mish of x[i] in out[i].
         raise NotImplementedError
 
 

@@ -11,11 +11,11 @@
 # ---
 
 # %% [markdown]
-# # 09 · GPU kernels, in the simulator
+# # Lesson 09: GPU kernels, in the simulator
 #
 # A GPU runs the same small function, the **kernel**, in thousands of threads at once. Each
 # thread knows its own number and works on its own piece of the data. In this lesson you
-# write four kernels with [Numba](https://numba.readthedocs.io)'s `cuda.jit`: an elementwise
+# write three kernels with [Numba](https://numba.readthedocs.io)'s `cuda.jit`: an elementwise
 # kernel, a sum (a *reduction*) with shared memory and a barrier, and a matrix product in
 # tiles. Then you read minikeras's own GPU kernels and watch them run under `model.fit`'s
 # training step.
@@ -149,8 +149,8 @@ print("thread:", who_thread)
 # %% tags=["exercise"] exercise="elementwise_body"
 @cuda.jit
 def saxpy_kernel(a, x, y, out):
-    # Your turn: i = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-    # then, only if i < out.size: out[i] = a * x[i] + y[i]
+    # Your turn: this thread's global index i (from its block and thread numbers), then,
+    # only for an i inside the array, the store of a * x[i] + y[i] into out[i].
     raise NotImplementedError
 
 

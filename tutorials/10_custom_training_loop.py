@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 10 · A custom training loop with `GradientTape`
+# # Lesson 10: A custom training loop with `GradientTape`
 #
 # **What you will learn**
 #
@@ -462,4 +462,6 @@ assert np.isclose(d2y.item(), -2 * t * (1 - t * t), rtol=1e-12)
 #
 # **Where to go next:** with the loop in your own hands you can change any of its
 # pieces: the debugging tools of `minikeras.debug` (`LayerHealth`, `check_numerics`,
-# `backward_steps`) attach to exactly this loop.
+# `backward_steps`) attach to exactly this loop. Lesson 11 saves what you trained (and
+# writes a callback, the hook `fit` calls after each epoch); lesson 12 writes the
+# optimizers that `apply_gradients` runs.

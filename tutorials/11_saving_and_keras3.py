@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 11. Saving, and moving a model to Keras 3 and back
+# # Lesson 11: Saving, and moving a model to Keras 3 and back
 #
 # A trained model lives in memory: when Python stops, it is gone. In this lesson you save it
 # to a file, look inside that file byte by byte, and load it again, here and in real Keras 3.
@@ -28,8 +28,8 @@
 # - how the same file opens in real Keras 3, and how a Keras 3 file opens here;
 # - checkpoints during training: keep the best epoch, resume after a crash.
 #
-# **Prerequisites:** lesson 02 (your first Keras model, `fit`, callbacks); lesson 08 (your
-# own layer) helps for the custom layer section.
+# **Prerequisites:** lesson 02 (your first Keras model, `fit`) and lesson 10 (a callback and
+# its hooks); lesson 08 (your own layer) helps for the custom layer section.
 #
 # **Time:** about 45 minutes.
 
@@ -593,7 +593,7 @@ if keras3 is not None:
 #
 # Long training runs save as they go. `keras.callbacks.ModelCheckpoint(filepath,
 # monitor="val_loss", save_best_only=True)` saves only when the monitored value improves.
-# It is a short piece of code over the hooks you met in lesson 02; you will now write it.
+# It is a short piece of code over the hooks you met in lesson 10; you will now write it.
 #
 # We train on 200 images only, with a learning rate far too large, so the validation loss
 # goes down, then wanders up and down: the best epoch is not the last one.

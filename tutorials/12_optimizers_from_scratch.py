@@ -11,14 +11,14 @@
 # ---
 
 # %% [markdown]
-# # 12 Optimizers from scratch
+# # Lesson 12: Optimizers from scratch
 #
 # The tape gives a gradient; the optimizer decides what step to take with it. This
 # lesson writes the classic rules as a few lines of NumPy each, watches them walk down a
 # long narrow valley, checks them number for number against `keras.optimizers`, then adds
 # learning-rate schedules and compares SGD with Adam on the digits.
 #
-# **You will learn**
+# **What you will learn**
 #
 # - the update rules of SGD, momentum, Nesterov momentum, RMSprop and Adam, in the form
 #   Keras uses (where the learning rate and epsilon sit matters);
