@@ -349,3 +349,72 @@ def test_the_default_hooks_are_the_plain_saving():
     with pytest.raises(ValueError, match=r"Layer 'dense_\d+' expected 2 variables, but received "
                                          r"1 variables during loading"):
         other.load_own_variables({"0": store["0"]})
+
+
+# --------------------------- what Keras refuses or warns about, refused or warned here too
+BOTH = pytest.mark.parametrize("L", [keras, minikeras], ids=["keras", "minikeras"])
+
+
+@BOTH
+def test_an_int_shape_for_input_is_refused(L):
+    with pytest.raises(ValueError, match="Cannot convert '4' to a shape"):
+        L.Input(shape=4)
+
+
+@BOTH
+def test_a_keras2_add_weight_gets_the_keras_message(L):
+    with pytest.raises(ValueError, match=r"`name` must be passed as a keyword argument\. "
+                                         r"Received: add_weight\('w', \.\.\.\)\. Use: "
+                                         r"add_weight\(shape=\.\.\., name='w'\)"):
+        L.layers.Layer().add_weight("w", shape=(2,))
+    assert tuple(L.layers.Layer().add_weight((2, 3), "ones").shape) == (2, 3)
+
+
+@BOTH
+def test_a_bare_string_for_metrics_is_refused(L):
+    model = L.Sequential([L.Input((3,)), L.layers.Dense(1)])
+    with pytest.raises(ValueError, match=r"Expected `metrics` argument to be a list, tuple, or "
+                                         r"dict\. Received instead: metrics=accuracy"):
+        model.compile(loss="mse", metrics="accuracy")
+
+
+@BOTH
+def test_input_shape_given_to_a_layer_warns(L):
+    with pytest.warns(UserWarning, match=r"Do not pass an `input_shape`/`input_dim` argument "
+                                         r"to a layer"):
+        L.layers.Dense(2, input_shape=(3,))
+
+
+@BOTH
+def test_one_sample_without_its_batch_axis_is_refused(L):
+    model = L.Sequential([L.Input((3,)), L.layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"Expected shape \(None, 3\), but input has "
+                                         r"incompatible shape \(3,\)"):
+        model.predict(np.ones(3, "float32"), verbose=0)
+
+
+@BOTH
+def test_a_size_one_last_axis_is_added_or_removed_as_in_keras(L):
+    inputs = L.Input((4, 1))
+    model = L.Model(inputs, L.layers.Flatten()(inputs))
+    assert model.predict(np.ones((2, 4), "float32"), verbose=0).shape == (2, 4)
+    inputs = L.Input((4,))
+    model = L.Model(inputs, L.layers.Dense(1)(inputs))
+    assert model.predict(np.ones((2, 4, 1), "float32"), verbose=0).shape == (2, 1)
+
+
+@BOTH
+@pytest.mark.parametrize("bad", [np.array([["a", "b", "c"]]),
+                                 np.array([[1, "b", None]], dtype=object)], ids=["str", "object"])
+def test_strings_and_objects_are_refused_at_the_data_boundary(L, bad):
+    model = L.Sequential([L.Input((3,)), L.layers.Dense(2)])
+    with pytest.raises(ValueError, match="Invalid dtype"):
+        model.predict(bad, verbose=0)
+
+
+def test_the_dtype_error_names_the_input_and_what_to_do():
+    model = minikeras.Sequential([minikeras.Input((3,)), minikeras.layers.Dense(2)])
+    model.compile(loss="mse")
+    with pytest.raises(ValueError, match=r"Invalid dtype: y holds strings \(dtype <U1\), but a "
+                                         r"model takes numbers\. Convert it first"):
+        model.fit(np.ones((2, 3)), np.array([["1", "2"], ["3", "4"]]), verbose=0)

@@ -14,8 +14,10 @@ class InputLayer(Layer):
             if shape is None:
                 raise ValueError("InputLayer needs `shape` (without the batch size) or "
                                  "`batch_shape`, e.g. keras.Input(shape=(28, 28, 1)).")
-            shape = (shape,) if isinstance(shape, int) else tuple(shape)
-            batch_shape = (batch_size,) + shape
+            if isinstance(shape, int):  # refused by Keras 3 too, so code moves there as it is
+                raise ValueError(f"Cannot convert '{shape}' to a shape: Input(shape=...) takes "
+                                 f"a tuple without the batch size, e.g. Input(shape=({shape},)).")
+            batch_shape = (batch_size,) + tuple(shape)
         self.batch_shape = tuple(batch_shape)
         self.built = True
         self._output = KerasTensor(self.batch_shape, dtype=dtype, name=self.name)

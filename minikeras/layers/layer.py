@@ -16,6 +16,7 @@ What ``Layer.__call__`` adds around ``call``:
 """
 import inspect
 import sys
+import warnings
 
 import numpy as np
 
@@ -69,6 +70,10 @@ class Layer:
         self._inbound = []            # functional-API nodes this layer was called in
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
+        if input_shape is not None:  # Keras 3 warns the same: it still works, but not for long
+            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When "
+                          "using Sequential models, prefer using an `Input(shape)` object as "
+                          "the first layer in the model instead.", UserWarning, stacklevel=3)
         self._input_shape_arg = (None if input_shape is None
                                  else (batch_size,) + tuple(input_shape))
 
@@ -96,13 +101,26 @@ class Layer:
         for layer in self._layers:
             layer.trainable = value
 
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True,
                    regularizer=None, constraint=None, name=None, **kwargs):
-        """Create a weight (a :class:`~minikeras.Variable`) of this layer and track it.
+        """``add_weight(shape=None, initializer=None, dtype=None, trainable=True,
+        regularizer=None, constraint=None, name=None)``: create a weight (a
+        :class:`~minikeras.Variable`) of this layer and track it.
 
         ``initializer`` is a name (``"glorot_uniform"``), an initializer object or a
         callable; the default is glorot_uniform for floats and zeros otherwise, as in Keras.
         """
+        if args and isinstance(args[0], str):  # Keras 2's add_weight("name", shape=...)
+            raise ValueError(f"`name` must be passed as a keyword argument. Received: "
+                             f"add_weight({args[0]!r}, ...). Use: add_weight(shape=..., "
+                             f"name={args[0]!r}).")
+        if args:  # the arguments given by position, in the order above
+            given = dict(zip(("shape", "initializer", "dtype", "trainable", "regularizer",
+                              "constraint"), args))
+            shape, initializer = given.get("shape", shape), given.get("initializer", initializer)
+            dtype, trainable = given.get("dtype", dtype), given.get("trainable", trainable)
+            regularizer = given.get("regularizer", regularizer)
+            constraint = given.get("constraint", constraint)
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
         if initializer is None:
@@ -421,9 +439,12 @@ class Layer:
     def from_config(cls, config):
         config = dict(config)
         batch_input_shape = config.pop("batch_input_shape", None)
-        if batch_input_shape is not None:
-            config["input_shape"] = tuple(batch_input_shape[1:])
-        return cls(**config)
+        if batch_input_shape is None:
+            return cls(**config)
+        config["input_shape"] = tuple(batch_input_shape[1:])
+        with warnings.catch_warnings():  # a file's shape is not the user passing one
+            warnings.filterwarnings("ignore", message="Do not pass an `input_shape`")
+            return cls(**config)
 
     @property
     def path(self):

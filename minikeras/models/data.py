@@ -33,20 +33,29 @@ def check_arrays(x, y, sample_weight):
     return n
 
 
-def as_arrays(structure):
-    """Lists, tensors and array-likes as NumPy arrays (lists of arrays stay lists)."""
-    def convert(a):
+def as_arrays(structure, what="x"):
+    """Lists, tensors and array-likes as NumPy arrays (lists of arrays stay lists). Arrays
+    of strings or Python objects are refused here, naming the input (``what``), rather
+    than deep inside an op."""
+    def convert(a, name):
         if a is None:
             return None
         if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
             return a.numpy()
-        return np.asarray(a)
+        a = np.asarray(a)
+        if a.dtype.kind in "USOV":
+            kind = {"U": "strings", "S": "bytes", "O": "Python objects", "V": "records"}
+            raise ValueError(f"Invalid dtype: {name} holds {kind[a.dtype.kind]} (dtype "
+                             f"{a.dtype}), but a model takes numbers. Convert it first: "
+                             "numbers stored as text with .astype('float32'), words with "
+                             "a vocabulary (a lookup from each word to an integer index).")
+        return a
     if isinstance(structure, (list, tuple)) and structure and all(
             hasattr(s, "shape") and not np.isscalar(s) for s in structure):
-        return [convert(s) for s in structure]
+        return [convert(s, f"{what}[{i}]") for i, s in enumerate(structure)]
     if isinstance(structure, dict):
-        return {k: convert(v) for k, v in structure.items()}
-    return convert(structure)
+        return {k: convert(v, f"{what}[{k!r}]") for k, v in structure.items()}
+    return convert(structure, what)
 
 
 def take(structure, index):

@@ -8,7 +8,7 @@
 Training (``compile``, ``fit``, ``evaluate``, ``predict``) lives in ``trainer.py``, mixed in
 here.
 """
-from .. import saving
+from .. import ops, saving
 from ..layers.graph_order import keras_layer_order
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import Layer
@@ -196,9 +196,9 @@ class Functional(Model):
                              f"it received {len(flat)} input tensors.")
         values = {}
         for t, x in zip(self.inputs, flat):
+            x = adjust_input_rank(x, t, self.name)
             expected, got = t.shape, tuple(x.shape)
-            if len(expected) != len(got) or any(
-                    e is not None and e != g for e, g in zip(expected[1:], got[1:])):
+            if any(e is not None and e != g for e, g in zip(expected[1:], got[1:])):
                 raise ValueError(f"Input {t.name!r} of model \"{self.name}\" is incompatible: "
                                  f"expected shape {expected}, but received input with shape {got}")
             values[id(t)] = x
@@ -223,6 +223,24 @@ class Functional(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         return _from_functional_config(cls, config, custom_objects)
+
+
+def adjust_input_rank(x, symbolic, model_name):
+    """``x`` with the rank of the model input ``symbolic``, as Keras's functional models do:
+    a missing or extra last axis of size 1 is added or removed; any other rank is an error
+    (a single sample without its batch axis, most often)."""
+    expected, got = tuple(symbolic.shape), tuple(x.shape)
+    if len(got) == len(expected):
+        return x
+    if len(got) == len(expected) + 1 and got[-1] == 1:
+        return ops.squeeze(x, axis=-1)
+    if len(got) == len(expected) - 1 and expected[-1] == 1:
+        return ops.expand_dims(x, axis=-1)
+    hint = (" A single sample still needs its batch axis: pass x[None] (or "
+            "np.expand_dims(x, 0))." if len(got) == len(expected) - 1 else "")
+    raise ValueError(f"Invalid input shape for input {symbolic.name!r} of model "
+                     f"\"{model_name}\". Expected shape {expected}, but input has "
+                     f"incompatible shape {got}.{hint}")
 
 
 def _from_functional_config(cls, config, custom_objects):

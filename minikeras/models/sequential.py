@@ -2,7 +2,8 @@
 from .. import saving
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import Layer
-from .model import Model
+from ..tensor import Tensor
+from .model import Model, adjust_input_rank
 
 
 class Sequential(Model):
@@ -76,6 +77,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=None):
         x = inputs
+        if self._input_tensor is not None and isinstance(x, Tensor):
+            x = adjust_input_rank(x, self._input_tensor, self.name)
         for layer in self._layers:
             x = layer(x, training=training)
         return x

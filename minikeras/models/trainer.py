@@ -111,6 +111,12 @@ class Trainer:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer, the loss(es) and the metrics (names or objects)."""
+        for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple, dict)):
+                # refused by Keras 3 too: compile(metrics=["accuracy"]) works in both
+                raise ValueError(f"Expected `{argument}` argument to be a list, tuple, or dict. "
+                                 f"Received instead: {argument}={value} of type "
+                                 f"{type(value)}. Write {argument}=[{value!r}].")
         self.optimizer = optim.get(optimizer)
         self.loss = loss
         self.loss_weights = loss_weights
@@ -310,7 +316,7 @@ class Trainer:
                                  "`validation_data` with a generator.")
             batches = data_utils.GeneratorBatches(x, steps_per_epoch)
         else:
-            x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+            x, y = data_utils.as_arrays(x), data_utils.as_arrays(y, "y")
             sample_weight = None if sample_weight is None else np.asarray(sample_weight, "float32")
             if class_weight is not None:
                 if y is None:
@@ -376,7 +382,7 @@ class Trainer:
         if data_utils.is_generator_like(x):
             batches = data_utils.GeneratorBatches(x, steps)
         else:
-            x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+            x, y = data_utils.as_arrays(x), data_utils.as_arrays(y, "y")
             batches = data_utils.ArrayBatches(x, y, sample_weight, batch_size or 32)
         n_steps = steps or batches.steps
         cbs = CallbackList(list(callbacks or []), model=self)
@@ -425,7 +431,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
         self._require_compiled("train_on_batch")
-        x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+        x, y = data_utils.as_arrays(x), data_utils.as_arrays(y, "y")
         if class_weight is not None:
             sample_weight = data_utils.class_weights_to_sample_weights(_flatten(y)[0], class_weight)
         data_utils.check_arrays(x, y, sample_weight)
@@ -435,7 +441,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
-        x, y = data_utils.as_arrays(x), data_utils.as_arrays(y)
+        x, y = data_utils.as_arrays(x), data_utils.as_arrays(y, "y")
         self.reset_metrics()
         logs = _python_logs(self.test_step(_as_data(x, y, sample_weight)))
         return self._format(logs, return_dict)
