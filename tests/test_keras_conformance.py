@@ -418,3 +418,61 @@ def test_the_dtype_error_names_the_input_and_what_to_do():
     with pytest.raises(ValueError, match=r"Invalid dtype: y holds strings \(dtype <U1\), but a "
                                          r"model takes numbers\. Convert it first"):
         model.fit(np.ones((2, 3)), np.array([["1", "2"], ["3", "4"]]), verbose=0)
+
+
+# ------------------------------------------------------------- data as Keras takes it
+def _small_model():
+    model = minikeras.Sequential([minikeras.Input((3,)), minikeras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_a_generator_that_runs_out_ends_training_with_keras_warning():
+    def batches():
+        for _ in range(3):
+            yield np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    with pytest.warns(UserWarning, match=r"Your input ran out of data; interrupting training"):
+        history = _small_model().fit(batches(), epochs=3, steps_per_epoch=2, verbose=0)
+    assert len(history.history["loss"]) == 2  # epoch 2 got one batch of its two, then it ended
+
+
+def test_a_re_iterable_is_read_anew_each_epoch_with_lists_as_batches():
+    class Loader:  # what a torch DataLoader looks like: __iter__ and __len__, lists [x, y]
+        def __init__(self):
+            self.passes = 0
+
+        def __iter__(self):
+            self.passes += 1
+            for _ in range(2):
+                yield [np.ones((4, 3), "float32"), np.ones((4, 1), "float32")]
+
+        def __len__(self):
+            return 2
+
+    loader = Loader()
+    history = _small_model().fit(loader, epochs=3, verbose=0)
+    assert loader.passes == 3 and len(history.history["loss"]) == 3
+
+
+@BOTH
+def test_saving_an_unbuilt_model_warns(L, tmp_path):
+    with pytest.warns(UserWarning, match="You are saving a model that has not yet been built"):
+        L.Sequential([L.layers.Dense(2)]).save(str(tmp_path / "unbuilt.keras"))
+
+
+def test_saving_into_a_missing_folder_names_the_users_path(tmp_path):
+    model = minikeras.Sequential([minikeras.Input((3,)), minikeras.layers.Dense(2)])
+    target = tmp_path / "no_such_folder" / "m.keras"
+    with pytest.raises(FileNotFoundError, match=r"No such file or directory: '.*no_such_folder"
+                                                r"/m\.keras': the folder .* does not exist"):
+        model.save(str(target))
+
+
+def test_float_labels_are_cast_by_one_hot_and_the_losses_as_in_keras():
+    labels = np.array([1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(minikeras.ops.one_hot(labels, 3).numpy(),
+                                  np.eye(3, dtype="float32")[[1, 0, 2]])
+    probs = np.array([[0.2, 0.7, 0.1], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8]], "float32")
+    ours = minikeras.losses.SparseCategoricalCrossentropy()(labels, probs)
+    theirs = keras.losses.SparseCategoricalCrossentropy()(labels, probs)
+    np.testing.assert_allclose(float(ours), float(theirs), rtol=1e-6)

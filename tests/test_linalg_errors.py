@@ -102,9 +102,14 @@ def test_matmul_gradient_dtypes_stay_float32():
 
 
 # --------------------------------------------------------------------------- nn
-def test_one_hot_rejects_float_labels():
-    _raises(lambda: ops.one_hot(np.array([0.0, 1.0]), 3), "ops.one_hot",
-            "expected integer class indices", "float64", "ops.cast")
+def test_one_hot_casts_whole_float_labels_and_rejects_others():
+    # whole numbers in a float array are cast, as Keras casts them
+    np.testing.assert_array_equal(ops.one_hot(np.array([0.0, 2.0]), 3).numpy(),
+                                  np.eye(3, dtype="float32")[[0, 2]])
+    _raises(lambda: ops.one_hot(np.array([0.0, 1.5]), 3), "ops.one_hot",
+            "non-whole value 1.5", "float64")
+    _raises(lambda: ops.one_hot(np.array(["a"]), 3), "ops.one_hot",
+            "expected integer class indices", "ops.cast")
 
 
 def test_one_hot_bad_num_classes_and_axis():

@@ -83,11 +83,8 @@ def class_weights_to_sample_weights(y, class_weight):
     y = np.asarray(y)
     labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
     labels = labels.astype(int)
-    missing = set(np.unique(labels)) - set(int(k) for k in class_weight)
-    if missing:
-        raise ValueError(f"`class_weight` must contain all classes in the data. The classes "
-                         f"{sorted(missing)} exist in the data but not in `class_weight`.")
-    return np.array([class_weight[int(c)] for c in labels], dtype="float32")
+    # a class left out of class_weight weighs 1, as in Keras 3
+    return np.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
 
 
 class ArrayBatches:
@@ -159,9 +156,13 @@ class GeneratorBatches:
 
     def __init__(self, source, steps=None):
         self.source = source
+        self.exhausted = False  # an iterator ran out before an epoch had its steps
         if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
             self.kind = "sequence"
             self.steps = steps or len(source)
+        elif not hasattr(source, "__next__"):  # re-iterable (a DataLoader): anew each epoch
+            self.kind = "iterable"
+            self.steps = steps or (len(source) if hasattr(source, "__len__") else None)
         else:
             self.kind = "iterator"
             self.iterator = iter(source)
@@ -176,15 +177,20 @@ class GeneratorBatches:
             if hasattr(self.source, "on_epoch_end"):
                 self.source.on_epoch_end()
             return
+        if self.kind == "iterable":
+            self.iterator = iter(self.source)
         count = 0
         while self.steps is None or count < self.steps:
             try:
                 batch = next(self.iterator)
             except StopIteration:
-                if self.steps is not None and count < self.steps:
+                if self.kind == "iterator" and (self.steps is not None or count == 0):
+                    self.exhausted = True
                     warnings.warn("Your input ran out of data; interrupting training. Make sure "
                                   "that your dataset or generator can generate at least "
-                                  "`steps_per_epoch * epochs` batches.", stacklevel=3)
+                                  "`steps_per_epoch * epochs` batches. You may need to use the "
+                                  "`.repeat()` function when building your dataset.",
+                                  UserWarning, stacklevel=3)
                 return
             count += 1
             yield unpack_x_y_sample_weight(batch)

@@ -358,6 +358,8 @@ class Trainer:
                 if self.stop_training:
                     break
             if step < 0:
+                if getattr(batches, "exhausted", False) and epoch > initial_epoch:
+                    break  # a generator ran out (warned): training ends here, as in Keras
                 raise ValueError("The data given to fit() produced no batch.")
             epoch_logs = dict(logs)
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
@@ -367,7 +369,7 @@ class Trainer:
                                     _in_fit=True)
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
+            if self.stop_training or getattr(batches, "exhausted", False):
                 break
         cbs.on_train_end(logs)
         self.history = history

@@ -14,7 +14,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, OpError
 from ..tensor import Tensor
-from .core import check_axis, constant, convert_to_tensor
+from .core import cast, check_axis, constant, convert_to_tensor
 from .math import _float, abs, exp, tanh
 from .core import sum as _sum
 
@@ -440,6 +440,13 @@ def one_hot(x, num_classes, axis=-1, dtype=None):
     of length ``num_classes`` at ``axis``, and dtype ``floatx()`` unless ``dtype`` is given.
     Labels outside [0, num_classes) give a row of zeros."""
     x = convert_to_tensor(x)
+    if x.dtype.kind == "f":  # float labels (1.0, 2.0) are cast, as Keras casts them
+        values = backend.to_numpy(x.data)
+        if not np.all(values == np.trunc(values)):
+            raise OpError(f"ops.one_hot: expected class indices, got the non-whole value "
+                          f"{values[values != np.trunc(values)][0]} (dtype {x.dtype}, shape "
+                          f"{x.shape}). Labels are whole numbers 0 .. num_classes-1.")
+        x = cast(x, "int32")
     if x.dtype.kind not in "iu":
         raise OpError(f"ops.one_hot: expected integer class indices, got a tensor of dtype "
                       f"{x.dtype} and shape {x.shape}. Cast the labels first, e.g. "

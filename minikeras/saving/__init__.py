@@ -18,6 +18,7 @@ import io
 import json
 import os
 import tempfile
+import warnings
 
 from . import archive, weights_h5
 from .files import atomic_path
@@ -55,6 +56,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         raise ValueError("Invalid filepath extension for saving. Please add the `.keras` "
                          f"extension to the filepath (the Keras 3 format). Received: "
                          f"filepath={path}")
+    if not model.built:
+        warnings.warn("You are saving a model that has not yet been built. It might not "
+                      "contain any weights yet. Consider building the model first by calling "
+                      "it on some data.", UserWarning, stacklevel=3)
     config = serialize_model(model)
     json.dumps(config)  # a value JSON cannot hold fails here, before anything is written
     with tempfile.TemporaryDirectory() as assets:

@@ -20,6 +20,10 @@ def atomic_path(filepath, overwrite=True):
     if os.path.isdir(filepath):
         raise IsADirectoryError(f"Cannot save to {filepath}: it is an existing directory.")
     folder = os.path.dirname(os.path.abspath(filepath))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"No such file or directory: {filepath!r}: the folder {folder} "
+                                "does not exist. Create it first, e.g. "
+                                "os.makedirs(folder, exist_ok=True).")
     # a new name beside the target, created as `open` creates files (0666 less the umask;
     # tempfile.mkstemp would make it private)
     tmp = os.path.join(folder, f".{os.path.basename(filepath)}.{secrets.token_hex(4)}.tmp")
