@@ -264,11 +264,43 @@ def multi_output_fit(L):
     return {key: history.history[key] for key in sorted(history.history)}
 
 
+def metrics_accumulate(L):
+    """A metric averages over every element seen since ``reset_state``, weighted by count:
+    two calls with 4 and 2 samples give the mean over the 6, not the mean of two means."""
+    rng = np.random.default_rng(7)
+    first = (rng.integers(0, 2, (4, 1)).astype("float32"), rng.uniform(size=(4, 1)).astype("float32"))
+    second = (rng.integers(0, 2, (2, 1)).astype("float32"), rng.uniform(size=(2, 1)).astype("float32"))
+    labels = (rng.integers(0, 3, 4), rng.integers(0, 3, 2))
+    scores = (rng.uniform(size=(4, 3)).astype("float32"), rng.uniform(size=(2, 3)).astype("float32"))
+    results = {}
+    for name in ["BinaryAccuracy", "Accuracy", "MeanSquaredError", "MeanAbsoluteError",
+                 "BinaryCrossentropy", "Hinge", "MeanAbsolutePercentageError"]:
+        metric = getattr(L.metrics, name)()
+        metric.update_state(*first)
+        metric.update_state(*second)
+        results[name] = float(np.asarray(metric.result()))
+        metric.reset_state()
+        metric.update_state(*second)
+        results[name + " after reset"] = float(np.asarray(metric.result()))
+    for name in ["SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+                 "SparseTopKCategoricalAccuracy"]:
+        metric = getattr(L.metrics, name)()
+        for y, p in zip(labels, scores):
+            metric.update_state(y, p)
+        results[name] = float(np.asarray(metric.result()))
+    weighted = L.metrics.MeanSquaredError()
+    weighted.update_state(*first, sample_weight=np.array([1.0, 2.0, 0.0, 1.0], "float32"))
+    weighted.update_state(*second, sample_weight=np.array([3.0, 1.0], "float32"))
+    results["weighted MeanSquaredError"] = float(np.asarray(weighted.result()))
+    return results
+
+
 # Cases that train run in Keras on JAX (its NumPy backend cannot train; and its steps there
 # take the state as an argument, so the custom-step cases run on Keras's NumPy backend).
 TRAINING_CASES = [own_loss_subclassed, own_loss_endpoint_layer, multi_output_fit]
 CASES = [custom_test_step, custom_test_step_own_trackers, custom_predict_step, data_tuples,
-         metrics_property, model_configs, registered_names, multi_output_evaluate]
+         metrics_property, model_configs, registered_names, multi_output_evaluate,
+         metrics_accumulate]
 
 
 def to_plain(value):

@@ -476,3 +476,17 @@ def test_float_labels_are_cast_by_one_hot_and_the_losses_as_in_keras():
     ours = minikeras.losses.SparseCategoricalCrossentropy()(labels, probs)
     theirs = keras.losses.SparseCategoricalCrossentropy()(labels, probs)
     np.testing.assert_allclose(float(ours), float(theirs), rtol=1e-6)
+
+
+def test_steps_per_epoch_past_the_data_warns_each_epoch_and_goes_on_as_keras():
+    model = _small_model()
+    with pytest.warns(UserWarning, match="Your input ran out of data") as caught:
+        history = model.fit(np.ones((8, 3)), np.ones((8, 1)), batch_size=4, epochs=3,
+                            steps_per_epoch=5, verbose=0)
+    assert len(history.history["loss"]) == 3
+    assert sum("ran out of data" in str(w.message) for w in caught) == 3
+
+
+def test_python_lists_to_fit_warn_that_keras_refuses_them():
+    with pytest.warns(UserWarning, match=r"x is a Python list of numbers.*Keras 3 refuses it"):
+        _small_model().fit([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.ones((2, 1)), verbose=0)

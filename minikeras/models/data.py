@@ -53,6 +53,10 @@ def as_arrays(structure, what="x"):
     if isinstance(structure, (list, tuple)) and structure and all(
             hasattr(s, "shape") and not np.isscalar(s) for s in structure):
         return [convert(s, f"{what}[{i}]") for i, s in enumerate(structure)]
+    if isinstance(structure, list):
+        warnings.warn(f"{what} is a Python list of numbers: minikeras makes it an array, but "
+                      "Keras 3 refuses it (\"Unrecognized data type\"). Pass np.array(...) "
+                      "so that the code runs in both.", UserWarning, stacklevel=3)
     if isinstance(structure, dict):
         return {k: convert(v, f"{what}[{k!r}]") for k, v in structure.items()}
     return convert(structure, what)

@@ -14,6 +14,8 @@ that the progress bar shows, runs validation at the end of each epoch and calls 
 callbacks at each point.
 """
 
+import warnings
+
 import numpy as np
 
 from .. import backend, losses, optim
@@ -357,6 +359,14 @@ class Trainer:
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if isinstance(batches, data_utils.ArrayBatches) and steps_per_epoch and \
+                    step + 1 < steps_per_epoch and not self.stop_training:
+                # Keras warns, and goes on with the batches there are
+                warnings.warn("Your input ran out of data; interrupting training. Make sure "
+                              "that your dataset or generator can generate at least "
+                              "`steps_per_epoch * epochs` batches. You may need to use the "
+                              "`.repeat()` function when building your dataset.", UserWarning,
+                              stacklevel=2)
             if step < 0:
                 if getattr(batches, "exhausted", False) and epoch > initial_epoch:
                     break  # a generator ran out (warned): training ends here, as in Keras
