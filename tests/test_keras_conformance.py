@@ -490,3 +490,29 @@ def test_steps_per_epoch_past_the_data_warns_each_epoch_and_goes_on_as_keras():
 def test_python_lists_to_fit_warn_that_keras_refuses_them():
     with pytest.warns(UserWarning, match=r"x is a Python list of numbers.*Keras 3 refuses it"):
         _small_model().fit([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.ones((2, 1)), verbose=0)
+
+
+@BOTH
+def test_masks_travel_while_a_functional_graph_is_built(L):
+    """The masking guide: a symbolic tensor from Embedding(mask_zero=True) carries
+    ``_keras_mask``, and a layer's ``call(mask=...)`` receives one while the graph is built."""
+    seen = []
+
+    class Probe(L.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            seen.append(None if mask is None else len(mask.shape))
+            return x
+
+    inputs = L.Input((None,), dtype="int32")
+    embedded = L.layers.Embedding(10, 4, mask_zero=True)(inputs)
+    assert embedded._keras_mask is not None and len(embedded._keras_mask.shape) == 2
+    assert str(embedded._keras_mask.dtype) == "bool"
+    probed = Probe()(embedded)
+    assert seen and all(rank == 2 for rank in seen)
+    assert probed._keras_mask is not None  # a layer that supports masking hands it on
+    summary = L.layers.LSTM(3)(probed)
+    assert getattr(summary, "_keras_mask", None) is None  # the last step only: no time axis

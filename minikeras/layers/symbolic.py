@@ -27,6 +27,7 @@ class KerasTensor:
         self.name = name
         self.node = node
         self.index = index
+        self._keras_mask = None  # a boolean KerasTensor when a masking layer made this one
 
     @property
     def ndim(self):
@@ -56,7 +57,7 @@ class Node:
                 if isinstance(t, KerasTensor) and t.node]
 
 
-def _placeholder(shape, dtype, sizes):
+def _placeholder(shape, dtype, sizes, fill=0):
     """Zeros of ``shape`` with an unknown batch size set to ``sizes[0]`` and any other
     unknown size (time steps, image sides) to ``sizes[1]``."""
     concrete = tuple((sizes[0] if i == 0 else sizes[1]) if s is None else s
@@ -65,13 +66,22 @@ def _placeholder(shape, dtype, sizes):
         raise ValueError(f"The symbolic shape {tuple(shape)} is too large for minikeras to "
                          f"infer the layer's output shape by running it on zeros of shape "
                          f"{concrete} (more than {MAX_PROBE_SIZE:,} values).")
-    return Tensor(backend.xp.zeros(concrete, dtype=dtype))
+    return Tensor(backend.xp.full(concrete, fill, dtype=dtype))
+
+
+def _probe(t, sizes):
+    """The zeros that stand for KerasTensor ``t`` in a probe run; a mask it carries comes
+    along, all True, so that the layer's ``call(mask=...)`` sees one, as in Keras."""
+    zeros = _placeholder(t.shape, t.dtype, sizes)
+    if t._keras_mask is not None:
+        zeros._keras_mask = _placeholder(t._keras_mask.shape, bool, sizes, fill=True)
+    return zeros
 
 
 def _run_on_zeros(layer, inputs, args, kwargs, sizes):
     def concrete(structure):
-        return map_structure(lambda t: _placeholder(t.shape, t.dtype, sizes)
-                    if isinstance(t, KerasTensor) else t, structure)
+        return map_structure(lambda t: _probe(t, sizes) if isinstance(t, KerasTensor) else t,
+                             structure)
     with no_grad():
         return layer(concrete(inputs), *concrete(list(args)), **concrete(dict(kwargs)))
 
@@ -134,8 +144,14 @@ def symbolic_call(layer, inputs, args, kwargs):
                 len(d) == len(s) for d, s in zip(flat_declared, shapes)):
             shapes = [tuple(None if (d is None or s is None) else s for d, s in zip(ds, ss))
                       for ds, ss in zip(flat_declared, shapes)]
-    return _record_node(layer, inputs, args, kwargs, shapes, [a.dtype for a in flat_a],
-                        structure=out_a)
+    outputs = _record_node(layer, inputs, args, kwargs, shapes, [a.dtype for a in flat_a],
+                           structure=out_a)
+    for t, a, b in zip(flatten(outputs), flat_a, flat_b):  # the masks the probes made
+        mask_a, mask_b = getattr(a, "_keras_mask", None), getattr(b, "_keras_mask", None)
+        if mask_a is not None and mask_b is not None:
+            t._keras_mask = KerasTensor([p if p == q else None for p, q in
+                                         zip(mask_a.shape, mask_b.shape)], dtype=bool)
+    return outputs
 
 
 def _record_node(layer, inputs, args, kwargs, shapes, dtypes, structure):
