@@ -516,3 +516,14 @@ def test_masks_travel_while_a_functional_graph_is_built(L):
     assert probed._keras_mask is not None  # a layer that supports masking hands it on
     summary = L.layers.LSTM(3)(probed)
     assert getattr(summary, "_keras_mask", None) is None  # the last step only: no time axis
+
+
+def test_errors_while_building_show_none_for_the_batch_never_a_probe_size():
+    class Mismatch(minikeras.layers.Layer):
+        def call(self, x):
+            return minikeras.ops.matmul(x, minikeras.ops.ones((7, 2)))
+
+    with pytest.raises(ValueError, match=r"Full shape received: \(None, 4\)$"):
+        minikeras.layers.Conv2D(2, 3)(minikeras.Input((4,)))
+    with pytest.raises(ValueError, match=r"cannot multiply shapes \(None, None, 4\) and \(7, 2\)"):
+        Mismatch()(minikeras.Input((None, 4)))

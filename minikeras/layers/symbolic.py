@@ -121,14 +121,14 @@ def symbolic_call(layer, inputs, args, kwargs):
             out_a = _run_on_zeros(layer, inputs, args, kwargs, first)
             out_b = _run_on_zeros(layer, inputs, args, kwargs, second)
             break
-        except ValueError:
+        except ValueError as error:
             if i < len(probes) - 1:
                 continue
             # No probe size fits (Reshape((-1, 4)) of 6 features per step, a kernel of 100
             # steps): the layer's own compute_output_shape says it, when it has one.
             declared = _declared_shapes(layer, inputs) if inner_unknown else None
             if declared is None:
-                raise
+                raise _in_symbolic_shapes(error, inputs, (first, second)) from None
             layer._clear_losses()
             return _record_node(layer, inputs, args, kwargs, _flatten_shapes(declared),
                                 [_output_dtype(layer, inputs)] * len(_flatten_shapes(declared)),
@@ -152,6 +152,22 @@ def symbolic_call(layer, inputs, args, kwargs):
             t._keras_mask = KerasTensor([p if p == q else None for p, q in
                                          zip(mask_a.shape, mask_b.shape)], dtype=bool)
     return outputs
+
+
+def _in_symbolic_shapes(error, inputs, probe_sizes):
+    """``error`` with the shapes of the probe zeros in its message written as the user's
+    symbolic shapes: ``(None, 4)``, never a batch of 2 the user did not give."""
+    message = str(error)
+    for t in flatten(inputs):
+        if isinstance(t, KerasTensor):
+            for sizes in probe_sizes:
+                concrete = tuple((sizes[0] if i == 0 else sizes[1]) if d is None else d
+                                 for i, d in enumerate(t.shape))
+                message = message.replace(str(concrete), str(t.shape))
+    try:
+        return type(error)(message)
+    except TypeError:  # an error class that takes other arguments
+        return ValueError(message)
 
 
 def _record_node(layer, inputs, args, kwargs, shapes, dtypes, structure):
