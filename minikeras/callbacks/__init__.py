@@ -12,15 +12,16 @@ learning-rate callbacks add ``"learning_rate"``); the callbacks after it in the 
 * ``monitor.py``: how a watched value "improves" (``mode``, ``min_delta``, ``best``);
 * ``training.py``: ``EarlyStopping``, ``TerminateOnNaN``, ``LearningRateScheduler``,
   ``ReduceLROnPlateau``;
-* ``files.py``: ``CSVLogger``, ``ModelCheckpoint``;
+* ``files.py``: ``CSVLogger``, ``ModelCheckpoint`` (and ``TensorBoard``, which says it is
+  not available and what to use instead);
 * ``backup.py``: ``BackupAndRestore``.
 """
 from .backup import BackupAndRestore
 from .base import Callback, CallbackList, History, LambdaCallback
-from .files import CSVLogger, ModelCheckpoint
+from .files import CSVLogger, ModelCheckpoint, TensorBoard
 from .progress import ProgbarLogger
 from .training import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "ProgbarLogger",
            "EarlyStopping", "TerminateOnNaN", "LearningRateScheduler", "ReduceLROnPlateau",
-           "CSVLogger", "ModelCheckpoint", "BackupAndRestore"]
+           "CSVLogger", "ModelCheckpoint", "BackupAndRestore", "TensorBoard"]
