@@ -190,14 +190,16 @@ class GeneratorBatches:
             except StopIteration:
                 if self.kind == "iterator" and (self.steps is not None or count == 0):
                     self.exhausted = True
-                    warnings.warn("Your input ran out of data; interrupting training. Make sure "
-                                  "that your dataset or generator can generate at least "
-                                  "`steps_per_epoch * epochs` batches. You may need to use the "
-                                  "`.repeat()` function when building your dataset.",
-                                  UserWarning, stacklevel=3)
+                    warnings.warn(RAN_OUT, UserWarning, stacklevel=3)
                 return
             count += 1
             yield unpack_x_y_sample_weight(batch)
+
+
+# Keras's words when the data gives fewer batches than steps_per_epoch asks for
+RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that your dataset or "
+           "generator can generate at least `steps_per_epoch * epochs` batches. You may need "
+           "to use the `.repeat()` function when building your dataset.")
 
 
 def is_generator_like(x):

@@ -362,11 +362,7 @@ class Trainer:
             if isinstance(batches, data_utils.ArrayBatches) and steps_per_epoch and \
                     step + 1 < steps_per_epoch and not self.stop_training:
                 # Keras warns, and goes on with the batches there are
-                warnings.warn("Your input ran out of data; interrupting training. Make sure "
-                              "that your dataset or generator can generate at least "
-                              "`steps_per_epoch * epochs` batches. You may need to use the "
-                              "`.repeat()` function when building your dataset.", UserWarning,
-                              stacklevel=2)
+                warnings.warn(data_utils.RAN_OUT, UserWarning, stacklevel=2)
             if step < 0:
                 if getattr(batches, "exhausted", False) and epoch > initial_epoch:
                     break  # a generator ran out (warned): training ends here, as in Keras
