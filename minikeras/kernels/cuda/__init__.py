@@ -23,6 +23,9 @@ from ..cpu.pooling import (average_pool_backward, average_pool_forward, max_pool
 from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                              lstm_sequence_forward, release_sequence_buffers)
 
+#: The modules of this package that hold CUDA kernels, one per kernel family.
+FAMILIES = ["activations", "updates"]
+
 CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update"]
 ARRAY_CODE = [
     "log_softmax",

@@ -9,7 +9,14 @@ import math
 from numba import cuda
 
 from ..arrays import array_module
-from .launch import grid_1d
+from .launch import grid_1d, launch
+
+#: The types each kernel is compiled for in the PTX test (tests/cudasim/test_ptx.py).
+PTX_SIGNATURES = {
+    "_relu_kernel": ["void(float32[::1], float32[::1])"],
+    "_relu_grad_kernel": ["void(float32[::1], float32[::1], float32[::1])"],
+    "_softmax_rows_kernel": ["void(float32[:, ::1], float32[:, ::1])"],
+}
 
 
 @cuda.jit
@@ -28,7 +35,7 @@ def relu(x):
     out = xp.empty_like(flat)
     if flat.size:
         blocks, threads = grid_1d(flat.size)
-        _relu_kernel[blocks, threads](flat, out)
+        launch(_relu_kernel, blocks, threads, flat, out)
     return out.reshape(x.shape)
 
 
@@ -48,7 +55,7 @@ def relu_grad(g, x):
     out = xp.empty_like(flat_g)
     if flat_g.size:
         blocks, threads = grid_1d(flat_g.size)
-        _relu_grad_kernel[blocks, threads](flat_g, flat_x, out)
+        launch(_relu_grad_kernel, blocks, threads, flat_g, flat_x, out)
     return out.reshape(g.shape)
 
 
@@ -83,5 +90,5 @@ def softmax(x, axis=-1):
     rows = xp.ascontiguousarray(moved).reshape(-1, row_length)
     out = xp.empty_like(rows)
     blocks, threads = grid_1d(rows.shape[0], threads=32)
-    _softmax_rows_kernel[blocks, threads](rows, out)
+    launch(_softmax_rows_kernel, blocks, threads, rows, out)
     return xp.moveaxis(out.reshape(moved.shape), last, axes)

@@ -9,9 +9,18 @@ import math
 from numba import cuda
 
 from ..arrays import array_module
-from .launch import grid_1d
+from .launch import grid_1d, launch
 
 __all__ = ["sgd_update", "adam_update"]
+
+#: The types each kernel is compiled for in the PTX test (tests/cudasim/test_ptx.py).
+PTX_SIGNATURES = {
+    "_sgd_kernel": ["void(float32[::1], float32[::1], float32)"],
+    "_sgd_momentum_kernel": ["void(float32[::1], float32[::1], float32[::1], float32, float32, "
+                             "boolean)"],
+    "_adam_kernel": ["void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
+                     "float32, float32, float32, float32, boolean)"],
+}
 
 
 @cuda.jit
@@ -70,10 +79,10 @@ def sgd_update(w, g, lr, m=None, mu=0.0, nesterov=False):
     if flat[0].size:
         blocks, threads = grid_1d(flat[0].size)
         if m is None:
-            _sgd_kernel[blocks, threads](flat[0], flat[1], lr)
+            launch(_sgd_kernel, blocks, threads, flat[0], flat[1], lr)
         else:
-            _sgd_momentum_kernel[blocks, threads](flat[0], flat[1], flat[2], lr, mu,
-                                                  bool(nesterov))
+            launch(_sgd_momentum_kernel, blocks, threads, flat[0], flat[1], flat[2], lr, mu,
+                   bool(nesterov))
     return True
 
 
@@ -89,6 +98,6 @@ def adam_update(w, m, v, v_hat, g, alpha, one_minus_beta_1, one_minus_beta_2, ep
         # Without amsgrad the kernel never reads v_hat; it gets a one-element stand-in
         # rather than v itself (two names for one array are copied twice by the simulator).
         hat = flat[4] if amsgrad else array_module(w).empty(1, w.dtype)
-        _adam_kernel[blocks, threads](flat[0], flat[1], flat[2], hat, flat[3], alpha,
-                                      one_minus_beta_1, one_minus_beta_2, epsilon, amsgrad)
+        launch(_adam_kernel, blocks, threads, flat[0], flat[1], flat[2], hat, flat[3], alpha,
+               one_minus_beta_1, one_minus_beta_2, epsilon, amsgrad)
     return True
