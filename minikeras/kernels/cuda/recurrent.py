@@ -32,7 +32,7 @@ are given: float32 for models, float64 for tight tests. The kernels that need th
 take it as an argument, ``one``, in the arrays' dtype: a literal ``1.0`` is a float64 to Numba
 and would turn float32 arithmetic into float64 on a GPU, while a float32 constant would round
 float64 arithmetic to float32 in the simulator (there ``math.exp`` returns a Python float,
-which NumPy then computes in the other operand's dtype).
+and NumPy computes a Python float with a float32 in float32).
 """
 import math
 
@@ -65,6 +65,7 @@ PTX_SIGNATURES = {
     "_gru_reset_grad_kernel": [f"void(float32, int64, {_F4}, {_F2}, {_F3}, {_F2}, {_SKIP}, "
                                f"{_F4}, {_F2})"],
 }
+
 
 # inline="always": compiled into each kernel that calls it (a device function compiled on
 # its own would need a GPU to know its compute capability, even for the PTX test).
