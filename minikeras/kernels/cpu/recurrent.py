@@ -133,6 +133,22 @@ def _from_previous_states(xp, h0, hs, d):
 _LSTM_ORDER = [0, 1, 3, 2]
 
 
+def _lstm_projection(xp, x, kernel, recurrent_kernel, bias):
+    """What comes before the loop (the CUDA twin shares it): the weights gate-major in the
+    internal order, (4, D, u) and (4, u, u), x time-major (T, B, D), and the gate buffer
+    (T, 4, B, u) holding x_t W + b of every step."""
+    B, T, D = x.shape
+    u = recurrent_kernel.shape[0]
+    W4 = _gate_major(xp, kernel, 4, _LSTM_ORDER)                # (4, D, u)
+    U4 = _gate_major(xp, recurrent_kernel, 4, _LSTM_ORDER)      # (4, u, u)
+    xs = _time_major(xp, x)
+    gates = _empty(xp, (T, 4, B, u), kernel.dtype)
+    xp.matmul(xs[:, None], W4[None], out=gates)                 # x_t W of every step
+    if bias is not None:
+        gates += bias.reshape(4, u)[_LSTM_ORDER][:, None, :]
+    return xs, W4, U4, gates
+
+
 def lstm_sequence_forward(x, h0, c0, kernel, recurrent_kernel, bias=None, mask=None):
     """LSTM over a whole sequence. x (B, T, D), h0 and c0 (B, u), kernel (D, 4u),
     recurrent_kernel (u, 4u), bias (4u,) or None, mask (B, T) or None, gates in Keras's
@@ -142,13 +158,7 @@ def lstm_sequence_forward(x, h0, c0, kernel, recurrent_kernel, bias=None, mask=N
     B, T, D = x.shape
     u = h0.shape[1]
     dt = kernel.dtype
-    W4 = _gate_major(xp, kernel, 4, _LSTM_ORDER)                # (4, D, u)
-    U4 = _gate_major(xp, recurrent_kernel, 4, _LSTM_ORDER)      # (4, u, u)
-    xs = _time_major(xp, x)
-    gates = _empty(xp, (T, 4, B, u), dt)
-    xp.matmul(xs[:, None], W4[None], out=gates)                 # x_t W of every step
-    if bias is not None:
-        gates += bias.reshape(4, u)[_LSTM_ORDER][:, None, :]
+    xs, W4, U4, gates = _lstm_projection(xp, x, kernel, recurrent_kernel, bias)
     skip = _skipped(xp, mask)
     cells, tanh_cells, hs = [_empty(xp, (T, B, u), dt) for _ in range(3)]
     rec = xp.empty((4, B, u), dtype=dt)
@@ -183,12 +193,10 @@ def lstm_sequence_backward(saved, d_outputs=None, d_h_last=None, d_c_last=None,
     are the gradients of the three outputs (None where none arrived). Returns
     ``(d_inputs, d_h0, d_c0, d_kernel, d_recurrent_kernel, d_bias)`` in Keras's layout
     (d_bias None without a bias, d_inputs None unless ``need_inputs``)."""
-    xs, W4, U4, gates, cells = (saved["xs"], saved["W4"], saved["U4"], saved["gates"],
-                                saved["cells"])
-    tanh_cells, hs, h0, c0, skip = (saved["tanh_cells"], saved["hs"], saved["h0"], saved["c0"],
-                                    saved["skip"])
+    xs, U4, gates, cells = saved["xs"], saved["U4"], saved["gates"], saved["cells"]
+    tanh_cells, h0, c0, skip = saved["tanh_cells"], saved["h0"], saved["c0"], saved["skip"]
     xp = array_module(xs)
-    T, B, D = xs.shape
+    T, B, _ = xs.shape
     u = h0.shape[1]
     dt = gates.dtype
     dz_all = _empty(xp, gates.shape, dt)
@@ -230,6 +238,18 @@ def lstm_sequence_backward(saved, d_outputs=None, d_h_last=None, d_c_last=None,
             xp.copyto(dh_prev, dh, where=skip[t])
         dh, dh_prev = dh_prev, dh
         dc, dc_total = dc_total, dc
+    d_inputs, d_kernel, d_recurrent, d_bias = _lstm_weight_gradients(xp, saved, dz_all,
+                                                                    need_inputs)
+    return d_inputs, dh, dc, d_kernel, d_recurrent, d_bias
+
+
+def _lstm_weight_gradients(xp, saved, dz_all, need_inputs):
+    """What comes after the backward loop (the CUDA twin shares it): from the gate gradients
+    of every step, dz_all (T, 4, B, u), the big GEMMs. Returns ``(d_inputs, d_kernel,
+    d_recurrent_kernel, d_bias)`` and hands dz_all back for reuse."""
+    xs, W4, hs, h0 = saved["xs"], saved["W4"], saved["hs"], saved["h0"]
+    T, B, D = xs.shape
+    u = h0.shape[1]
     flat, buffer = _keras_layout(xp, dz_all, _LSTM_ORDER)      # (T*B, 4u), Keras's columns
     d_kernel = xp.matmul(xs.reshape(T * B, D).T, flat)
     d_recurrent = _from_previous_states(xp, h0, hs, flat)
@@ -240,10 +260,28 @@ def lstm_sequence_backward(saved, d_outputs=None, d_h_last=None, d_c_last=None,
         d_inputs = xp.ascontiguousarray(xp.matmul(flat, kernel.T).reshape(T, B, D)
                                         .swapaxes(0, 1))
     _give_back(dz_all, buffer)
-    return d_inputs, dh, dc, d_kernel, d_recurrent, d_bias
+    return d_inputs, d_kernel, d_recurrent, d_bias
 
 
 # ------------------------------------------------------------------------------------- GRU
+def _gru_projection(xp, x, kernel, recurrent_kernel, bias, reset_after):
+    """What comes before the loop (the CUDA twin shares it): the weights gate-major, (3, D, u)
+    and (3, u, u), x time-major, the gate buffer (T, 3, B, u) holding x_t W + b_in, and the
+    recurrent bias (3, 1, u) (None unless ``reset_after`` with a bias)."""
+    B, T, D = x.shape
+    u = recurrent_kernel.shape[0]
+    W3 = _gate_major(xp, kernel, 3)                             # (3, D, u)
+    U3 = _gate_major(xp, recurrent_kernel, 3)                   # (3, u, u)
+    xs = _time_major(xp, x)
+    gates = _empty(xp, (T, 3, B, u), kernel.dtype)
+    xp.matmul(xs[:, None], W3[None], out=gates)
+    rec_bias = None
+    if bias is not None:
+        gates += (bias[0] if reset_after else bias).reshape(3, 1, u)
+        rec_bias = bias[1].reshape(3, 1, u) if reset_after else None
+    return xs, W3, U3, gates, rec_bias
+
+
 def gru_sequence_forward(x, h0, kernel, recurrent_kernel, bias=None, mask=None,
                          reset_after=True):
     """GRU over a whole sequence. x (B, T, D), h0 (B, u), kernel (D, 3u), recurrent_kernel
@@ -254,15 +292,8 @@ def gru_sequence_forward(x, h0, kernel, recurrent_kernel, bias=None, mask=None,
     B, T, D = x.shape
     u = h0.shape[1]
     dt = kernel.dtype
-    W3 = _gate_major(xp, kernel, 3)                             # (3, D, u)
-    U3 = _gate_major(xp, recurrent_kernel, 3)                   # (3, u, u)
-    xs = _time_major(xp, x)
-    gates = _empty(xp, (T, 3, B, u), dt)
-    xp.matmul(xs[:, None], W3[None], out=gates)
-    rec_bias = None
-    if bias is not None:
-        gates += (bias[0] if reset_after else bias).reshape(3, 1, u)
-        rec_bias = bias[1].reshape(3, 1, u) if reset_after else None
+    xs, W3, U3, gates, rec_bias = _gru_projection(xp, x, kernel, recurrent_kernel, bias,
+                                                  reset_after)
     skip = _skipped(xp, mask)
     hs = _empty(xp, (T, B, u), dt)
     # reset_after: h U_h + rb_h of every step (the reset gate multiplies it);
@@ -305,10 +336,10 @@ def gru_sequence_backward(saved, d_outputs=None, d_h_last=None, need_inputs=True
     """Backpropagation through time for :func:`gru_sequence_forward`. Returns
     ``(d_inputs, d_h0, d_kernel, d_recurrent_kernel, d_bias)`` in Keras's layout (d_bias
     None without a bias, d_inputs None unless ``need_inputs``)."""
-    xs, W3, U3, gates, kept = saved["xs"], saved["W3"], saved["U3"], saved["gates"], saved["kept"]
+    xs, U3, gates, kept = saved["xs"], saved["U3"], saved["gates"], saved["kept"]
     hs, h0, skip, reset_after = saved["hs"], saved["h0"], saved["skip"], saved["reset_after"]
     xp = array_module(xs)
-    T, B, D = xs.shape
+    T, B, _ = xs.shape
     u = h0.shape[1]
     dt = gates.dtype
     da_all = _empty(xp, gates.shape, dt)   # gradients of the input-side pre-activations
@@ -362,9 +393,22 @@ def gru_sequence_backward(saved, d_outputs=None, d_h_last=None, need_inputs=True
         if skip is not None:
             xp.copyto(dh_prev, dh, where=skip[t])
         dh, dh_prev = dh_prev, dh
+    d_inputs, d_kernel, d_recurrent, d_bias = _gru_weight_gradients(
+        xp, saved, da_all, dm_all if reset_after else None, need_inputs)
+    return d_inputs, dh, d_kernel, d_recurrent, d_bias
+
+
+def _gru_weight_gradients(xp, saved, da_all, dm_all, need_inputs):
+    """What comes after the backward loop (the CUDA twin shares it): from the gradients of
+    the input-side pre-activations da_all (T, 3, B, u) and, with ``reset_after``, of
+    m = h U + rb, dm_all, the big GEMMs. Returns ``(d_inputs, d_kernel,
+    d_recurrent_kernel, d_bias)`` and hands the step buffers back for reuse."""
+    xs, W3, kept, hs, h0 = saved["xs"], saved["W3"], saved["kept"], saved["hs"], saved["h0"]
+    T, B, D = xs.shape
+    u = h0.shape[1]
     flat, buffer = _keras_layout(xp, da_all)                   # (T*B, 3u), Keras's columns
     d_kernel = xp.matmul(xs.reshape(T * B, D).T, flat)
-    if reset_after:
+    if saved["reset_after"]:
         flat_m, buffer_m = _keras_layout(xp, dm_all)
         d_recurrent = _from_previous_states(xp, h0, hs, flat_m)
         d_bias = xp.stack([flat.sum(axis=0), flat_m.sum(axis=0)])
@@ -382,4 +426,4 @@ def gru_sequence_backward(saved, d_outputs=None, d_h_last=None, need_inputs=True
         d_inputs = xp.ascontiguousarray(xp.matmul(flat, kernel.T).reshape(T, B, D)
                                         .swapaxes(0, 1))
     _give_back(da_all, buffer)
-    return d_inputs, dh, d_kernel, d_recurrent, d_bias
+    return d_inputs, d_kernel, d_recurrent, d_bias

@@ -11,6 +11,8 @@ must be set before Numba is imported).
 """
 # Our CUDA kernels (Numba cuda.jit), one launcher each:
 from .activations import relu, relu_grad, softmax
+from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
+                        lstm_sequence_forward)
 from .updates import adam_update, sgd_update
 
 # The CPU's array code, reused on the device (no hand-written CUDA version):
@@ -20,13 +22,14 @@ from ..cpu.conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_b
 from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
 from ..cpu.pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
                            max_pool_forward, max_pool_gather)
-from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
-                             lstm_sequence_forward, release_sequence_buffers)
+from ..cpu.recurrent import release_sequence_buffers
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates"]
+FAMILIES = ["activations", "updates", "recurrent"]
 
-CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update"]
+CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update",
+                "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
+                "gru_sequence_backward"]
 ARRAY_CODE = [
     "log_softmax",
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
@@ -34,7 +37,6 @@ ARRAY_CODE = [
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
     "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
     "average_pool_backward",
-    "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
-    "gru_sequence_backward", "release_sequence_buffers",
+    "release_sequence_buffers",
 ]
 __all__ = CUDA_KERNELS + ARRAY_CODE
