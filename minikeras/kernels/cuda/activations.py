@@ -21,11 +21,12 @@ PTX_SIGNATURES = {
 
 @cuda.jit
 def _relu_kernel(x, out):
+    zero = x.dtype.type(0)
     start = cuda.grid(1)
     stride = cuda.gridsize(1)
     for i in range(start, x.size, stride):
         v = x[i]
-        out[i] = v if v > 0 else 0
+        out[i] = zero if v <= zero else v    # NaN is not <= 0: it stays NaN, as on the CPU
 
 
 def relu(x):
@@ -41,10 +42,11 @@ def relu(x):
 
 @cuda.jit
 def _relu_grad_kernel(g, x, out):
+    zero = g.dtype.type(0)      # a bare 0 would make g[i] * 0 a float64 product
     start = cuda.grid(1)
     stride = cuda.gridsize(1)
     for i in range(start, g.size, stride):
-        out[i] = g[i] if x[i] > 0 else g[i] * 0   # g * 0 keeps NaN for an infinite g
+        out[i] = g[i] if x[i] > zero else g[i] * zero   # g * 0 keeps NaN for an infinite g
 
 
 def relu_grad(g, x):
