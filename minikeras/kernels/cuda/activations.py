@@ -5,15 +5,16 @@ whole grid, ``cuda.gridsize(1)`` the number of threads launched; the ``for`` loo
 that number so a fixed grid covers any size (a "grid-stride loop").
 
 The elementwise kernels (relu to gelu) all have that one layout: the launcher flattens the
-arrays (``_map``), and thread t of a grid of T threads computes elements t, t + T, t + 2T,
-... of the output from the same elements of the inputs. Blocks of 128 threads, at most 1024
+arrays (``relu`` writes it out; the others share ``_map``), and thread t of a grid of T
+threads computes elements t, t + T, t + 2T, ... of the output from the same elements of the
+inputs. Blocks of 128 threads, at most 1024
 blocks. No element needs another's value, so no thread waits for another: no shared
 memory, no ``cuda.syncthreads()`` barrier, no atomics. Neighbouring threads read
 neighbouring elements, so each warp's reads and writes are coalesced into a few wide memory
 transactions.
 
-Every number in these kernels has the arrays' own type: ``t = x.dtype.type`` and
-``t(0.5)``. A bare ``0.5`` or ``1.0`` is a float64 in Numba, and one float64 constant turns
+Every number in these kernels has the arrays' own type, written ``x.dtype.type(0.5)``
+(``t(0.5)`` with ``t = x.dtype.type``), computed once, before the loop. A bare ``0.5`` or ``1.0`` is a float64 in Numba, and one float64 constant turns
 a float32 expression into float64 arithmetic (``math.exp`` becomes the double-precision
 ``exp``), which costs 2 to 64 times more on a GPU. Scalar arguments (a slope) are cast by
 the launcher for the same reason. float32 and float64 arrays run the kernels (each dtype
@@ -40,7 +41,8 @@ PTX_SIGNATURES = {
     "_relu_grad_kernel": ["void(float32[::1], float32[::1], float32[::1])"],
     "_relu6_kernel": ["void(float32[::1], float32[::1])"],
     "_hard_sigmoid_kernel": ["void(float32[::1], float32[::1])"],
-    "_band_grad_kernel": ["void(float32[::1], float32[::1], float32, float32, float32, float32[::1])"],
+    "_band_grad_kernel": ["void(float32[::1], float32[::1], float32, float32, float32, "
+                          "float32[::1])"],
     "_leaky_relu_kernel": ["void(float32[::1], float32, float32[::1])"],
     "_leaky_relu_grad_kernel": ["void(float32[::1], float32[::1], float32, float32[::1])"],
     "_sigmoid_kernel": ["void(float32[::1], float32[::1])"],
@@ -106,9 +108,10 @@ def _ours(*arrays):
 
 
 def _map(kernel, *arrays, scalars=()):
-    """Launch an elementwise ``kernel(*arrays, *scalars, out)`` over flat, contiguous copies
-    of the arrays (all of one shape), one thread per element (grid-stride); the scalars are
-    cast to the arrays' dtype. Returns ``out`` in the shape of the first array."""
+    """Launch an elementwise ``kernel(*arrays, *scalars, out)`` on the arrays (all of one
+    shape) seen as flat contiguous vectors (copied first where one is not contiguous), one
+    thread per element (grid-stride); the scalars are cast to the arrays' dtype. Returns
+    ``out`` in the shape of the first array."""
     first = arrays[0]
     xp = array_module(first)
     flat = [xp.ascontiguousarray(a).reshape(-1) for a in arrays]
