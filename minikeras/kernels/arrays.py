@@ -3,8 +3,9 @@ import numpy
 
 
 def array_module(a):
-    """``numpy`` for host arrays (and the CUDA simulator), ``cupy`` for GPU arrays."""
-    if isinstance(a, numpy.ndarray):
+    """``numpy`` for host arrays and NumPy scalars (what NumPy returns for arithmetic on 0-d
+    arrays; and the CUDA simulator), ``cupy`` for GPU arrays."""
+    if isinstance(a, (numpy.ndarray, numpy.generic)):
         return numpy
     import cupy
     return cupy

@@ -1,10 +1,13 @@
 """Activations and the other neural-network ops of ``keras.ops``: relu, sigmoid, gelu,
 softmax, log_softmax, one_hot, ...
 
-Every activation is a Function with its forward (array math, or a kernel for relu and
-softmax) and its backward (ops, so second derivatives work) side by side; the docstring
-gives y = f(x) and dy/dx. In the backward methods ``g`` is dL/dy; they return dL/dx =
-g · dy/dx. Where dy/dx is most simply written with the output, ``self.output()`` is y.
+Every activation is a Function with its forward (array math, or a kernel of the backend's
+table: relu, relu6, leaky_relu, hard_sigmoid, sigmoid, erf, gelu, softmax, log_softmax) and
+its backward (ops, so second derivatives work) side by side; the docstring gives y = f(x)
+and dy/dx. In the backward methods ``g`` is dL/dy; they return dL/dx = g · dy/dx. Where
+dy/dx is most simply written with the output, ``self.output()`` is y. The ops whose forward
+is a kernel also have the gradient kernel of the same name as their ``backward_arrays``
+twin (``relu_grad``, ``sigmoid_grad``, ...), which training runs.
 (``tanh`` lives with the other elementwise functions in ``ops/math.py``.)
 """
 import math
@@ -62,11 +65,14 @@ class Relu6(Function):
     """
 
     def forward(self, x):
-        return backend.xp.clip(x, 0, 6)
+        return backend.kernels.relu6(x)
 
     def backward(self, g):
         x = self.inputs[0].data
         return g * _mask((x > 0) & (x < 6), g)
+
+    def backward_arrays(self, g):
+        return (backend.kernels.relu6_grad(g, self.inputs[0].data),)
 
 
 class LeakyRelu(Function):
@@ -80,12 +86,15 @@ class LeakyRelu(Function):
         self.negative_slope = negative_slope
 
     def forward(self, x):
-        return backend.xp.where(x > 0, x, x * self.negative_slope)
+        return backend.kernels.leaky_relu(x, self.negative_slope)
 
     def backward(self, g):
         x = self.inputs[0].data
         slope = backend.xp.where(x > 0, 1.0, self.negative_slope).astype(g.dtype)
         return g * constant(slope)
+
+    def backward_arrays(self, g):
+        return (backend.kernels.leaky_relu_grad(g, self.inputs[0].data, self.negative_slope),)
 
 
 class HardSigmoid(Function):
@@ -95,11 +104,14 @@ class HardSigmoid(Function):
     """
 
     def forward(self, x):
-        return backend.xp.clip(x / 6.0 + 0.5, 0, 1)
+        return backend.kernels.hard_sigmoid(x)
 
     def backward(self, g):
         x = self.inputs[0].data
         return g * _mask((x > -3) & (x < 3), g) / 6.0
+
+    def backward_arrays(self, g):
+        return (backend.kernels.hard_sigmoid_grad(g, self.inputs[0].data),)
 
 
 def relu(x):
@@ -170,13 +182,14 @@ class Sigmoid(Function):
     """
 
     def forward(self, x):
-        xp = backend.xp
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return backend.kernels.sigmoid(x)
 
     def backward(self, g):
         y = self.output()
         return g * y * (1 - y)
+
+    def backward_arrays(self, g):
+        return (backend.kernels.sigmoid_grad(g, self.output().data),)
 
 
 class Softplus(Function):
@@ -260,51 +273,6 @@ swish = silu
 
 
 # --------------------------------------------------------------------------- erf and gelu
-def _erf_table(limit=6.0, pieces=12, degree=12):
-    """Chebyshev coefficients of erf(a)/a on ``pieces`` equal slices of [0, limit].
-
-    NumPy has no erf, so minikeras builds one: on each slice erf(a)/a (smooth and even) is
-    interpolated at ``degree + 1`` Chebyshev points from Python's ``math.erf``, once, at
-    import. Evaluating the polynomials gives erf to about 2e-15 (relative) in float64.
-    Beyond ``limit`` erf(a) rounds to 1 in float64.
-    """
-    cheb = np.polynomial.chebyshev
-    width = limit / pieces
-    table = np.empty((pieces, degree + 1))
-    for k in range(pieces):
-        centre = (k + 0.5) * width
-
-        def f(s, centre=centre):
-            a = centre + 0.5 * width * s
-            return np.array([math.erf(v) / v for v in a])
-        table[k] = cheb.chebinterpolate(f, degree)
-    return table, width, limit
-
-
-_ERF_TABLE, _ERF_WIDTH, _ERF_LIMIT = _erf_table()
-_erf_coefficients = {}  # (dtype) -> the table as a device array of that dtype
-
-
-def _erf_array(x):
-    """erf(x) elementwise on a backend float array, in x's dtype (a vectorised evaluation of
-    the piecewise Chebyshev interpolant of :func:`_erf_table`, with Clenshaw's recurrence)."""
-    xp = backend.xp
-    table = _erf_coefficients.get(x.dtype)
-    if table is None:
-        table = _erf_coefficients[x.dtype] = backend.asarray(_ERF_TABLE, dtype=x.dtype)
-    pieces, n = table.shape
-    a = xp.abs(x)
-    inside = xp.where(a < _ERF_LIMIT, a, 0)          # NaN, inf and large |x| read slice 0
-    k = xp.minimum((inside / _ERF_WIDTH).astype(np.intp), pieces - 1)     # which slice
-    s = (inside - (k * _ERF_WIDTH + 0.5 * _ERF_WIDTH).astype(x.dtype)) / (0.5 * _ERF_WIDTH)
-    b1 = xp.zeros_like(x)
-    b2 = xp.zeros_like(x)
-    for j in range(n - 1, 0, -1):
-        b1, b2 = table[k, j] + 2 * s * b1 - b2, b1
-    ratio = table[k, 0] + s * b1 - b2                                # erf(|x|)/|x|
-    return xp.where(a >= _ERF_LIMIT, xp.sign(x), x * ratio).astype(x.dtype, copy=False)
-
-
 class Erf(Function):
     """y = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt.   dy/dx = 2/√π · e^(-x²).
 
@@ -312,7 +280,7 @@ class Erf(Function):
     """
 
     def forward(self, x):
-        return _erf_array(x)
+        return backend.kernels.erf(x)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -341,11 +309,7 @@ class Gelu(Function):
         self.approximate = approximate
 
     def forward(self, x):
-        xp = backend.xp
-        if self.approximate:
-            u = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x * x * x))
-            return 0.5 * x * (1 + xp.tanh(u))
-        return 0.5 * x * (1 + _erf_array(x / _SQRT_2))
+        return backend.kernels.gelu(x, self.approximate)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -356,6 +320,9 @@ class Gelu(Function):
         cdf = 0.5 * (1 + erf(x / _SQRT_2))
         pdf = _INV_SQRT_2PI * exp(-0.5 * (x * x))
         return g * (cdf + x * pdf)
+
+    def backward_arrays(self, g):
+        return (backend.kernels.gelu_grad(g, self.inputs[0].data, self.approximate),)
 
 
 def gelu(x, approximate=True):

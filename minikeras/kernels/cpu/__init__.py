@@ -6,7 +6,9 @@ Every name below has an entry of the same name and signature in the CUDA table
 device. ``adam_update`` is the one entry only the CUDA table has: on the CPU Adam runs its
 formula in NumPy (``optim/rules.py``).
 """
-from .activations import log_softmax, relu, relu_grad, softmax
+from .activations import (erf, gelu, gelu_grad, hard_sigmoid, hard_sigmoid_grad, leaky_relu,
+                          leaky_relu_grad, log_softmax, relu, relu6, relu6_grad, relu_grad,
+                          sigmoid, sigmoid_grad, softmax, tanh, tanh_grad)
 from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                    conv_kernel_grad, conv_output_size, im2col)
 from .crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
@@ -18,7 +20,9 @@ from .updates import sgd_update
 
 __all__ = [
     # activations
-    "relu", "relu_grad", "softmax", "log_softmax",
+    "relu", "relu_grad", "relu6", "relu6_grad", "hard_sigmoid", "hard_sigmoid_grad",
+    "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "erf",
+    "gelu", "gelu_grad", "softmax", "log_softmax",
     # convolution (im2col, col2im and a matrix product)
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
     "conv_input_grad_by_offset", "conv_kernel_grad",

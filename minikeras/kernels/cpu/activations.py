@@ -1,11 +1,27 @@
-"""Activation kernels on arrays: relu on NumPy arrays; the softmax family on NumPy or CuPy
-arrays (the array module comes from the array)."""
+"""Activation kernels on arrays: relu on NumPy arrays; the other elementwise activations, erf
+and the softmax family on NumPy or CuPy arrays (the array module comes from the array).
+
+The elementwise activations are the formulas their ops compute, written once here so that
+the CUDA table can hold a kernel under the same name: ``sigmoid(x)`` and
+``sigmoid_grad(g, y)``, where ``g`` is dL/dy and the gradient returns dL/dx. A gradient that
+is simplest written with the output (sigmoid, tanh) takes ``y``; the others take ``x``.
+"""
+import math
+
 import numpy as np
 
 from ..arrays import array_module
 from .jit import jit
 
-__all__ = ["relu", "relu_grad", "softmax", "log_softmax"]
+__all__ = ["relu", "relu_grad", "relu6", "relu6_grad", "hard_sigmoid", "hard_sigmoid_grad",
+           "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad",
+           "erf", "gelu", "gelu_grad", "softmax", "log_softmax"]
+
+# Python floats (never NumPy float64 scalars) so that float32 stays float32.
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_CUBIC = 0.044715
 
 
 def relu(x):
@@ -49,6 +65,131 @@ def relu_grad(g, x):
                              g.dtype.type(0), g.dtype.type(1))
         return out
     return g * (x > 0)
+
+
+def relu6(x):
+    """min(max(x, 0), 6), elementwise."""
+    return array_module(x).clip(x, 0, 6)
+
+
+def relu6_grad(g, x):
+    """dL/dx of y = relu6(x): g · [0 < x < 6]."""
+    return g * ((x > 0) & (x < 6)).astype(g.dtype)
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6 = clip(x/6 + 1/2, 0, 1), elementwise."""
+    return array_module(x).clip(x / 6.0 + 0.5, 0, 1)
+
+
+def hard_sigmoid_grad(g, x):
+    """dL/dx of y = hard_sigmoid(x): g · [-3 < x < 3] / 6."""
+    return g * ((x > -3) & (x < 3)).astype(g.dtype) / 6.0
+
+
+def leaky_relu(x, negative_slope):
+    """x where x > 0, else negative_slope · x."""
+    return array_module(x).where(x > 0, x, x * negative_slope)
+
+
+def leaky_relu_grad(g, x, negative_slope):
+    """dL/dx of y = leaky_relu(x): g · (1 where x > 0, else negative_slope)."""
+    return g * array_module(x).where(x > 0, 1.0, negative_slope).astype(g.dtype)
+
+
+def sigmoid(x):
+    """1 / (1 + e⁻ˣ), computed from e^(-|x|), which never overflows: 1/(1 + e^(-|x|)) for
+    x >= 0 and e^(-|x|)/(1 + e^(-|x|)) for x < 0 (the same value, rearranged)."""
+    xp = array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_grad(g, y):
+    """dL/dx of y = sigmoid(x), from the output: g · y · (1 - y)."""
+    return g * y * (1 - y)
+
+
+def tanh(x):
+    """tanh x, elementwise."""
+    return array_module(x).tanh(x)
+
+
+def tanh_grad(g, y):
+    """dL/dx of y = tanh(x), from the output: g · (1 - y²)."""
+    return g * (1 - y * y)
+
+
+def _erf_table(limit=6.0, pieces=12, degree=12):
+    """Chebyshev coefficients of erf(a)/a on ``pieces`` equal slices of [0, limit].
+
+    NumPy has no erf, so minikeras builds one: on each slice erf(a)/a (smooth and even) is
+    interpolated at ``degree + 1`` Chebyshev points from Python's ``math.erf``, once, at
+    import. Evaluating the polynomials gives erf to about 2e-15 (relative) in float64.
+    Beyond ``limit`` erf(a) rounds to 1 in float64.
+    """
+    cheb = np.polynomial.chebyshev
+    width = limit / pieces
+    table = np.empty((pieces, degree + 1))
+    for k in range(pieces):
+        centre = (k + 0.5) * width
+
+        def f(s, centre=centre):
+            a = centre + 0.5 * width * s
+            return np.array([math.erf(v) / v for v in a])
+        table[k] = cheb.chebinterpolate(f, degree)
+    return table, width, limit
+
+
+_ERF_TABLE, _ERF_WIDTH, _ERF_LIMIT = _erf_table()
+_erf_coefficients = {}  # (array module, dtype) -> the table as an array of that module and dtype
+
+
+def erf(x):
+    """erf(x) elementwise on a float array, in x's dtype (a vectorised evaluation of the
+    piecewise Chebyshev interpolant of :func:`_erf_table`, with Clenshaw's recurrence)."""
+    return _erf(x, array_module(x))
+
+
+def _erf(x, xp):
+    # xp is given: for a 0-d array, x / √2 in gelu is a NumPy scalar, not an array
+    table = _erf_coefficients.get((xp.__name__, x.dtype))
+    if table is None:
+        table = _erf_coefficients[xp.__name__, x.dtype] = xp.asarray(_ERF_TABLE, dtype=x.dtype)
+    pieces, n = table.shape
+    a = xp.abs(x)
+    inside = xp.where(a < _ERF_LIMIT, a, 0)          # NaN, inf and large |x| read slice 0
+    k = xp.minimum((inside / _ERF_WIDTH).astype(np.intp), pieces - 1)     # which slice
+    s = (inside - (k * _ERF_WIDTH + 0.5 * _ERF_WIDTH).astype(x.dtype)) / (0.5 * _ERF_WIDTH)
+    b1 = xp.zeros_like(x)
+    b2 = xp.zeros_like(x)
+    for j in range(n - 1, 0, -1):
+        b1, b2 = table[k, j] + 2 * s * b1 - b2, b1
+    ratio = table[k, 0] + s * b1 - b2                                # erf(|x|)/|x|
+    return xp.where(a >= _ERF_LIMIT, xp.sign(x), x * ratio).astype(x.dtype, copy=False)
+
+
+def gelu(x, approximate):
+    """x·Φ(x) = x/2 · (1 + erf(x/√2)); with ``approximate``, the tanh form
+    x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+    if approximate:
+        u = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x * x * x))
+        return 0.5 * x * (1 + array_module(x).tanh(u))
+    return 0.5 * x * (1 + _erf(x / _SQRT_2, array_module(x)))
+
+
+def gelu_grad(g, x, approximate):
+    """dL/dx of y = gelu(x): g · (Φ(x) + x·φ(x)), φ(x) = e^(-x²/2)/√(2π); with
+    ``approximate``, g · ((1 + t)/2 + x/2 · (1 - t²) · √(2/π)·(1 + 3·0.044715·x²)), where
+    t = tanh(√(2/π)·(x + 0.044715·x³))."""
+    xp = array_module(x)
+    if approximate:
+        t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x * x * x)))
+        du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * (x * x))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+    cdf = 0.5 * (1 + _erf(x / _SQRT_2, xp))
+    pdf = _INV_SQRT_2PI * xp.exp(-0.5 * (x * x))
+    return g * (cdf + x * pdf)
 
 
 def softmax(x, axis=-1):

@@ -10,7 +10,9 @@ Import this package only once the backend has decided the mode (``NUMBA_ENABLE_C
 must be set before Numba is imported).
 """
 # Our CUDA kernels (Numba cuda.jit), one launcher each:
-from .activations import relu, relu_grad, softmax
+from .activations import (erf, gelu, gelu_grad, hard_sigmoid, hard_sigmoid_grad, leaky_relu,
+                          leaky_relu_grad, relu, relu6, relu6_grad, relu_grad, sigmoid,
+                          sigmoid_grad, softmax, tanh, tanh_grad)
 from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                         lstm_sequence_forward)
 from .updates import adam_update, sgd_update
@@ -27,9 +29,13 @@ from ..cpu.recurrent import release_sequence_buffers
 #: The modules of this package that hold CUDA kernels, one per kernel family.
 FAMILIES = ["activations", "updates", "recurrent"]
 
-CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update",
-                "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
-                "gru_sequence_backward"]
+CUDA_KERNELS = [
+    "relu", "relu_grad", "relu6", "relu6_grad", "hard_sigmoid", "hard_sigmoid_grad",
+    "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "erf",
+    "gelu", "gelu_grad", "softmax", "sgd_update", "adam_update",
+    "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
+    "gru_sequence_backward",
+]
 ARRAY_CODE = [
     "log_softmax",
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",

@@ -1,0 +1,60 @@
+"""An attention model trains on the cuda backend under the simulator with the losses it has
+on NumPy: the same model, from the same weights, three training steps with the CUDA kernel
+table, then three with the CPU's table (in this process both work on NumPy arrays, so the
+kernel table is the only difference)."""
+import importlib
+
+import numpy as np
+
+import minikeras as mk
+from minikeras import backend, layers
+from minikeras.kernels import cpu as cpu_kernels
+from minikeras.kernels import cuda as cuda_kernels
+
+
+def _attention_model():
+    """(T=4, d=8) -> self-attention with 2 heads of key_dim 4 -> a gelu feed-forward (as in
+    a transformer block) -> average over time -> 3 logits."""
+    inputs = mk.Input((4, 8))
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=4)(inputs, inputs)
+    hidden = layers.Dense(8, activation="gelu")(attended)
+    outputs = layers.Dense(3)(layers.GlobalAveragePooling1D()(hidden))
+    return mk.Model(inputs, outputs)
+
+
+def _three_steps(model, weights, x, y):
+    model.set_weights(weights)
+    model.compile(mk.optimizers.Adam(0.05),
+                  mk.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return [float(model.train_on_batch(x, y)) for _ in range(3)]
+
+
+def test_attention_model_fits_with_the_losses_of_numpy(monkeypatch):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 4, 8)).astype(np.float32)
+    y = rng.integers(0, 3, size=4)
+    model = _attention_model()
+    weights = [w.copy() for w in model.get_weights()]
+
+    launched = []
+
+    def recording(real_launch):
+        def recording_launch(kernel, *args, **kwargs):
+            launched.append(kernel.py_func.__name__)
+            return real_launch(kernel, *args, **kwargs)
+        return recording_launch
+    for family in cuda_kernels.FAMILIES:        # every kernel module launches through launch
+        module = importlib.import_module(f"minikeras.kernels.cuda.{family}")
+        monkeypatch.setattr(module, "launch", recording(module.launch))
+    assert backend.kernels is cuda_kernels
+    cuda_losses = _three_steps(model, weights, x, y)
+    # our kernels ran: the feed-forward's gelu and its gradient, the attention's softmax
+    assert {"_gelu_erf_kernel", "_gelu_erf_grad_kernel"} <= set(launched), set(launched)
+    assert any("softmax" in name for name in launched), set(launched)
+
+    with monkeypatch.context() as m:
+        m.setattr(backend, "kernels", cpu_kernels)
+        numpy_losses = _three_steps(model, weights, x, y)
+    np.testing.assert_allclose(cuda_losses, numpy_losses, rtol=1e-5, atol=1e-6)
+    assert numpy_losses[2] < numpy_losses[0]        # it trains
+    assert all(np.isfinite(cuda_losses))
