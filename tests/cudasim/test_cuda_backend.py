@@ -88,12 +88,11 @@ def test_keras_model_fits_through_the_cuda_backend():
     assert model.predict(x, verbose=0).shape == (8, 3)
 
 
-def test_pooling_and_recurrent_kernels_are_in_the_cuda_table():
+def test_recurrent_kernels_are_in_the_cuda_table():
     """The CUDA table holds the device-generic array code of these kernels (CuPy on a GPU,
-    NumPy in the simulator): the same functions as the CPU table. (The convolution's are
-    ours: tests/cudasim/test_conv.py.)"""
-    for name in ("max_pool_forward", "max_pool_backward", "average_pool_forward",
-                 "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward"):
+    NumPy in the simulator): the same functions as the CPU table. (The convolution and
+    pooling kernels are ours: tests/cudasim/test_conv.py, test_pooling.py.)"""
+    for name in ("lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward"):
         assert getattr(backend.kernels, name) is getattr(cpu_kernels, name), name
 
 

@@ -13,29 +13,29 @@ must be set before Numba is imported).
 from .activations import relu, relu_grad, softmax
 from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                    conv_kernel_grad, im2col)
+from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
+                      max_pool_forward, max_pool_gather)
 from .updates import adam_update, sgd_update
 
 # The CPU's array code, reused on the device (no hand-written CUDA version):
 from ..cpu.activations import log_softmax
 from ..cpu.conv import conv_output_size   # shape arithmetic, no arrays
 from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
-from ..cpu.pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
-                           max_pool_forward, max_pool_gather)
 from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                              lstm_sequence_forward, release_sequence_buffers)
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates", "conv"]
+FAMILIES = ["activations", "updates", "conv", "pooling"]
 
 CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update",
                 "im2col", "col2im", "conv_forward", "conv_input_grad", "conv_input_grad_by_offset",
-                "conv_kernel_grad"]
+                "conv_kernel_grad",
+                "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
+                "average_pool_backward"]
 ARRAY_CODE = [
     "log_softmax",
     "conv_output_size",
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
-    "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
-    "average_pool_backward",
     "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
     "gru_sequence_backward", "release_sequence_buffers",
 ]
