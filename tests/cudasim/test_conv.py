@@ -148,12 +148,19 @@ def _conv_and_grads(x, w, b, **kw):
     return [y.numpy()] + [gr.numpy() for gr in grads]
 
 
+@pytest.mark.parametrize("readable", [False, True], ids=["array-backward", "readable-backward"])
 @pytest.mark.parametrize("kw", [dict(strides=2, padding="same"), dict(dilation_rate=2),
                                 dict(strides=1, padding="valid")])
-def test_conv_op_runs_our_kernels_and_matches_numpy(kw):
+def test_conv_op_runs_our_kernels_and_matches_numpy(kw, readable):
+    """The gradients of the walk's array form (conv_input_grad_by_offset) and of the
+    readable rules (ConvInputGrad, ConvKernelGrad) both run our kernels."""
     x, w, b = _x((2, 5, 5, 2)), _w((2, 5, 5, 2), (3, 3), 1, filters=3), _x((3,), seed=7)
     with debug.trace() as t:
-        got = _conv_and_grads(x, w, b, **kw)
+        if readable:
+            with mk.autograd.readable_backward():
+                got = _conv_and_grads(x, w, b, **kw)
+        else:
+            got = _conv_and_grads(x, w, b, **kw)
     launched = {e.name.split(":")[-1] for e in t.all_events() if e.kind == "cuda"}
     assert {"_im2col_kernel", "_col2im_kernel"} <= launched, launched
     expected = _on_cpu_table(lambda: _conv_and_grads(x, w, b, **kw))
