@@ -88,14 +88,6 @@ def test_keras_model_fits_through_the_cuda_backend():
     assert model.predict(x, verbose=0).shape == (8, 3)
 
 
-def test_conv_and_pooling_kernels_are_in_the_cuda_table():
-    """The CUDA table holds the device-generic array code of these kernels (CuPy on a GPU,
-    NumPy in the simulator): the same functions as the CPU table."""
-    for name in ("im2col", "col2im", "conv_forward", "conv_input_grad", "conv_kernel_grad",
-                 "max_pool_forward", "max_pool_backward", "average_pool_forward"):
-        assert getattr(backend.kernels, name) is getattr(cpu_kernels, name), name
-
-
 def test_convnet_and_lstm_fit_through_the_cuda_backend():
     from minikeras import layers
     rng = np.random.default_rng(4)

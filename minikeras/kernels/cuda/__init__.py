@@ -9,40 +9,48 @@ entry is the CPU module's function itself: it is written for NumPy and CuPy arra
 Import this package only once the backend has decided the mode (``NUMBA_ENABLE_CUDASIM``
 must be set before Numba is imported).
 """
-# Our CUDA kernels (Numba cuda.jit), one launcher each:
+# Our CUDA kernels (Numba cuda.jit), one launcher each, by family (one module each):
 from .activations import (erf, gelu, gelu_grad, hard_sigmoid, hard_sigmoid_grad, leaky_relu,
                           leaky_relu_grad, relu, relu6, relu6_grad, relu_grad, sigmoid,
                           sigmoid_grad, softmax, tanh, tanh_grad)
+from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
+                   conv_kernel_grad, im2col)
+from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
+                      max_pool_forward, max_pool_gather)
 from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                         lstm_sequence_forward)
 from .updates import adam_update, sgd_update
 
 # The CPU's array code, reused on the device (no hand-written CUDA version):
 from ..cpu.activations import log_softmax
-from ..cpu.conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
-                        conv_kernel_grad, conv_output_size, im2col)
+from ..cpu.conv import conv_output_size   # shape arithmetic, no arrays
 from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
-from ..cpu.pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
-                           max_pool_forward, max_pool_gather)
-from ..cpu.recurrent import release_sequence_buffers
+from ..cpu.recurrent import release_sequence_buffers   # hands buffers back to a pool
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates", "recurrent"]
+FAMILIES = ["activations", "conv", "pooling", "recurrent", "updates"]
 
 CUDA_KERNELS = [
+    # activations
     "relu", "relu_grad", "relu6", "relu6_grad", "hard_sigmoid", "hard_sigmoid_grad",
     "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "erf",
-    "gelu", "gelu_grad", "softmax", "sgd_update", "adam_update",
+    "gelu", "gelu_grad", "softmax",
+    # convolution
+    "im2col", "col2im", "conv_forward", "conv_input_grad", "conv_input_grad_by_offset",
+    "conv_kernel_grad",
+    # pooling
+    "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
+    "average_pool_backward",
+    # the LSTM and GRU sequences (the gate steps; the matrix products run as cuBLAS)
     "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
     "gru_sequence_backward",
+    # optimizer updates in place
+    "sgd_update", "adam_update",
 ]
 ARRAY_CODE = [
     "log_softmax",
-    "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
-    "conv_input_grad_by_offset", "conv_kernel_grad",
+    "conv_output_size",
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
-    "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
-    "average_pool_backward",
     "release_sequence_buffers",
 ]
 __all__ = CUDA_KERNELS + ARRAY_CODE
