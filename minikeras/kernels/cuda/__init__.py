@@ -11,6 +11,7 @@ must be set before Numba is imported).
 """
 # Our CUDA kernels (Numba cuda.jit), one launcher each:
 from .activations import relu, relu_grad, softmax
+from .dropout import dropout_mask
 from .normalization import standardize_backward, standardize_forward
 from .updates import adam_update, sgd_update
 
@@ -25,10 +26,10 @@ from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_s
                              lstm_sequence_forward, release_sequence_buffers)
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates", "normalization"]
+FAMILIES = ["activations", "updates", "normalization", "dropout"]
 
 CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update",
-                "standardize_forward", "standardize_backward"]
+                "standardize_forward", "standardize_backward", "dropout_mask"]
 ARRAY_CODE = [
     "log_softmax",
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
