@@ -29,6 +29,17 @@ _MASK32 = np.uint64(_cpu.MASK32)
 _MUL_1 = np.uint64(_cpu.MUL_1)
 _MUL_2 = np.uint64(_cpu.MUL_2)
 
+# The array module of this device, for the mask (the launcher has no input array to take it
+# from): NumPy in the simulator, CuPy on a GPU. The PTX test imports this module on a
+# machine that may have no CuPy; it launches nothing.
+if config.ENABLE_CUDASIM:
+    _device_arrays = np
+else:
+    try:
+        import cupy as _device_arrays
+    except ImportError:
+        _device_arrays = None
+
 #: The types each kernel is compiled for in the PTX test (tests/cudasim/test_ptx.py).
 PTX_SIGNATURES = {
     "_dropout_mask_kernel": ["void(boolean[::1], uint64, uint64, uint64)"],
@@ -50,21 +61,12 @@ def _dropout_mask_kernel(kept, key_0, key_1, threshold):
         kept[i] = x < threshold
 
 
-def _device_arrays():
-    """The array module of this device: NumPy in the simulator, CuPy on a GPU (the launcher
-    has no input array to take it from)."""
-    if config.ENABLE_CUDASIM:
-        return np
-    import cupy
-    return cupy
-
-
 def dropout_mask(shape, keep_prob, seed, step):
     """The keep-mask of ``kernels.cpu.dropout_mask``, the same bits, made on the device:
     one thread per element (grid-stride)."""
     n = math.prod(shape)
     _cpu.check_size(n)
-    kept = _device_arrays().empty(n, dtype=bool)
+    kept = _device_arrays.empty(n, dtype=bool)
     if n:
         key_0, key_1 = _cpu.stream_keys(seed, step)
         blocks, threads = grid_1d(n)
