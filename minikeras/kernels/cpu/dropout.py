@@ -14,8 +14,11 @@ Every step is invertible, so ``mix32`` is a permutation of the 32-bit integers, 
 one input bit flips each output bit with probability very close to one half. The element's
 number is two keyed rounds, ``mix32(mix32(i ^ key_0) ^ key_1)``, with the two 32-bit keys made
 from seed and step by :func:`stream_keys`; an element is kept when its number is below
-``keep_prob · 2³²``. (Within one mask the numbers are distinct, a permutation of the indices:
-for masks far smaller than 2³² elements that is indistinguishable from independent draws.)
+``keep_prob · 2³²``. Why two rounds: with one, ``mix32(i ^ key)``, the streams of two keys
+would be the same numbers in another order (element i of one is element i ^ key ^ key' of
+the other); the second key breaks that tie. (Within one mask no two elements get the same
+number, since each round is one-to-one: for masks far smaller than 2³² elements that is
+indistinguishable from independent draws.)
 
 Arithmetic: ``mix32`` cuts every product back to 32 bits (``& MASK32``), so it gives the
 same words for Python ints (the keys, computed once per mask), for NumPy ``uint32`` arrays
