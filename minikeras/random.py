@@ -12,7 +12,10 @@ Every function takes ``seed=``, with the meanings Keras gives it:
 
 A seed is a pair (seed, counter). It is mixed by NumPy's ``SeedSequence`` into one 64-bit
 number that starts a fresh Generator of the backend (``backend.default_rng``), so the numbers
-are drawn on the device: on the GPU backend they never visit the host.
+are drawn on the device: on the GPU backend they never visit the host. Dropout masks come
+instead from a counter-based generator (``backend.kernels.dropout_mask``, kernels/cpu/dropout.py):
+each element's keep bit is a hash of (seed, counter, its index), so the same seed and counter
+give the same mask on the CPU and on the GPU.
 """
 import random as _python_random
 
@@ -229,7 +232,9 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     ``noise_shape`` (broadcastable to the input's shape; ``None`` entries take the input's
     size) shares one mask value along the axes where it is 1, e.g. ``(batch, 1, channels)``
     drops whole channels. ``rate=0`` returns the input, ``rate=1`` zeros. Differentiable:
-    the gradient is masked and scaled the same way.
+    the gradient is masked and scaled the same way. The mask is
+    ``backend.kernels.dropout_mask(noise_shape, 1 - rate, seed, counter)``, with the pair
+    that ``seed`` gives (see :func:`draw_seed`): the same bits on every device.
     """
     x = convert_to_tensor(inputs)
     if x.dtype.kind not in "f":
@@ -254,5 +259,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     if rate == 1.0:
         kept = backend.xp.zeros(noise_shape, dtype=bool)
     else:
-        kept = _rng(seed).random(size=noise_shape) < keep_prob
+        seed_value, step = draw_seed(seed)
+        kept = backend.kernels.dropout_mask(tuple(int(n) for n in noise_shape), keep_prob,
+                                            seed_value, step)
     return Dropout(kept, keep_prob)(x)

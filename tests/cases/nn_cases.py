@@ -64,11 +64,25 @@ def _one_hot_ref(labels, n, axis):
     return np.moveaxis(hot, -1, axis)
 
 
+def _lowbias32(x):
+    x ^= x >> 16
+    x = x * 0x7FEB352D % 2**32
+    x ^= x >> 15
+    x = x * 0x846CA68B % 2**32
+    return x ^ (x >> 16)
+
+
 def _dropout_ref(a):
-    """The documented draw, redone with NumPy: seed (7, 0) mixed by SeedSequence, one uniform
-    number per element, kept where it is below 1 - rate, kept values divided by 1 - rate."""
-    mixed = int(np.random.SeedSequence([7, 0]).generate_state(1, np.uint64)[0])
-    kept = np.random.default_rng(mixed).random(size=np.shape(a)) < 0.6
+    """The documented draw (kernels/cpu/dropout.py), redone in plain Python: the two keys
+    of the pair (7, 0), each flat index hashed by two keyed rounds of lowbias32 and kept
+    where the number is below 0.6 · 2³², kept values divided by 1 - rate = 0.6."""
+    keys = []
+    for key in (0x243F6A88, 0x85A308D3):
+        for word in (7, 0, 0, 0):               # the 32-bit halves of seed 7 and step 0
+            key = _lowbias32(key ^ word)
+        keys.append(key)
+    numbers = [_lowbias32(_lowbias32(i ^ keys[0]) ^ keys[1]) for i in range(np.size(a))]
+    kept = (np.array(numbers, dtype=np.int64) < int(0.6 * 2**32)).reshape(np.shape(a))
     return np.where(kept, a / 0.6, 0.0)
 
 

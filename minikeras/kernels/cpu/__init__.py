@@ -12,6 +12,8 @@ from .activations import (erf, gelu, gelu_grad, hard_sigmoid, hard_sigmoid_grad,
 from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                    conv_kernel_grad, conv_output_size, im2col)
 from .crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
+from .dropout import dropout_mask
+from .normalization import standardize_backward, standardize_forward
 from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
                       max_pool_forward, max_pool_gather)
 from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
@@ -28,6 +30,10 @@ __all__ = [
     "conv_input_grad_by_offset", "conv_kernel_grad",
     # the fused softmax + cross-entropy of integer labels
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
+    # the dropout keep-mask (a counter-based generator)
+    "dropout_mask",
+    # standardization (batch, layer and group normalization)
+    "standardize_forward", "standardize_backward",
     # pooling
     "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
     "average_pool_backward",

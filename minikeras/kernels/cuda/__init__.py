@@ -15,6 +15,8 @@ from .activations import (erf, gelu, gelu_grad, hard_sigmoid, hard_sigmoid_grad,
                           sigmoid_grad, softmax, tanh, tanh_grad)
 from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                    conv_kernel_grad, im2col)
+from .dropout import dropout_mask
+from .normalization import standardize_backward, standardize_forward
 from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
                       max_pool_forward, max_pool_gather)
 from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
@@ -28,7 +30,7 @@ from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cros
 from ..cpu.recurrent import release_sequence_buffers   # hands buffers back to a pool
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "conv", "pooling", "recurrent", "updates"]
+FAMILIES = ["activations", "conv", "dropout", "normalization", "pooling", "recurrent", "updates"]
 
 CUDA_KERNELS = [
     # activations
@@ -38,6 +40,10 @@ CUDA_KERNELS = [
     # convolution
     "im2col", "col2im", "conv_forward", "conv_input_grad", "conv_input_grad_by_offset",
     "conv_kernel_grad",
+    # the dropout keep-mask (a counter-based generator)
+    "dropout_mask",
+    # standardization (batch, layer and group normalization)
+    "standardize_forward", "standardize_backward",
     # pooling
     "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
     "average_pool_backward",
