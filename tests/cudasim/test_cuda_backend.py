@@ -88,26 +88,6 @@ def test_keras_model_fits_through_the_cuda_backend():
     assert model.predict(x, verbose=0).shape == (8, 3)
 
 
-def test_convnet_and_lstm_fit_through_the_cuda_backend():
-    from minikeras import layers
-    rng = np.random.default_rng(4)
-    images = rng.standard_normal((6, 6, 6, 1)).astype(np.float32)
-    labels = rng.integers(0, 3, size=6)
-    convnet = mk.Sequential([mk.Input((6, 6, 1)), layers.Conv2D(2, 3, activation="relu"),
-                             layers.MaxPooling2D(2), layers.Flatten(),
-                             layers.Dense(3, activation="softmax")])
-    convnet.compile("adam", "sparse_categorical_crossentropy")
-    history = convnet.fit(images, labels, epochs=2, batch_size=3, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
-    sequences = rng.standard_normal((4, 5, 3)).astype(np.float32)
-    lstm = mk.Sequential([mk.Input((5, 3)), layers.LSTM(4), layers.Dense(2)])
-    lstm.compile("sgd", "mse")
-    history = lstm.fit(sequences, rng.standard_normal((4, 2)).astype(np.float32), epochs=2,
-                       batch_size=2, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
-    assert lstm.predict(sequences, verbose=0).shape == (4, 2)
-
-
 @pytest.mark.parametrize("name,hp", [("SGD", {}), ("SGD", {"momentum": 0.9}),
                                      ("SGD", {"momentum": 0.9, "nesterov": True}),
                                      ("Adam", {}), ("Adam", {"amsgrad": True})])
