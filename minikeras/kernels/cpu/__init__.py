@@ -10,6 +10,7 @@ from .activations import log_softmax, relu, relu_grad, softmax
 from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                    conv_kernel_grad, conv_output_size, im2col)
 from .crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
+from .embedding import embedding_gather, embedding_scatter_add
 from .matmul import matmul
 from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
                       max_pool_forward, max_pool_gather)
@@ -25,6 +26,8 @@ __all__ = [
     "conv_input_grad_by_offset", "conv_kernel_grad",
     # the matrix product (ops.matmul)
     "matmul",
+    # the embedding lookup, rows gathered by id, and its scatter-add (ops.take on axis 0)
+    "embedding_gather", "embedding_scatter_add",
     # the fused softmax + cross-entropy of integer labels
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
     # pooling

@@ -11,6 +11,7 @@ must be set before Numba is imported).
 """
 # Our CUDA kernels (Numba cuda.jit), one launcher each:
 from .activations import relu, relu_grad, softmax
+from .embedding import embedding_gather, embedding_scatter_add
 from .matmul import matmul
 from .updates import adam_update, sgd_update
 
@@ -25,9 +26,10 @@ from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_s
                              lstm_sequence_forward, release_sequence_buffers)
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates", "matmul"]
+FAMILIES = ["activations", "updates", "matmul", "embedding"]
 
-CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update", "matmul"]
+CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update", "matmul",
+                "embedding_gather", "embedding_scatter_add"]
 ARRAY_CODE = [
     "log_softmax",
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",

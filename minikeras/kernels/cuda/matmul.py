@@ -161,7 +161,7 @@ def tiled_matmul(a, b):
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     batch_shape = numpy.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    m, n = a2.shape[-2], b2.shape[-1]
     a3, b3 = _batch_of_matrices(xp, a2, batch_shape), _batch_of_matrices(xp, b2, batch_shape)
     batch = math.prod(batch_shape)
     out = xp.empty((batch, m, n), dtype=a.dtype)
