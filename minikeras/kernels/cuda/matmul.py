@@ -146,8 +146,9 @@ def tiled_matmul(a, b):
     * batched, N-D @ N-D: the leading axes are flattened into one batch axis and the batch
       is the third grid dimension (one launch; several when the batch passes the 65535
       blocks a grid allows along z). An operand with no leading axes (or only ones) is one
-      matrix that every matrix of the batch reads, without a copy; leading axes that
-      broadcast otherwise (``(2, 1, m, k) @ (3, k, n)``) are broadcast into a copy first;
+      matrix that every matrix of the batch reads (it is not repeated in memory); leading
+      axes that broadcast otherwise (``(2, 1, m, k) @ (3, k, n)``) are broadcast into a
+      copy first;
     * a 1-D operand is a row (for ``a``) or a column (for ``b``), dropped from the result.
 
     The operands are made C-contiguous first (a transposed view is copied). Float32 and
