@@ -1,7 +1,7 @@
 """``minikeras.config``: the settings Keras keeps in ``keras.config`` (see
 :mod:`minikeras.backend.settings` for where they are read from)."""
 from .backend.settings import (backend, config_path, epsilon, floatx, image_data_format,  # noqa: F401
-                               set_epsilon, set_floatx, set_image_data_format)
+                               matmul, set_epsilon, set_floatx, set_image_data_format, set_matmul)
 
-__all__ = ["backend", "config_path", "epsilon", "floatx", "image_data_format", "set_epsilon",
-           "set_floatx", "set_image_data_format"]
+__all__ = ["backend", "config_path", "epsilon", "floatx", "image_data_format", "matmul",
+           "set_epsilon", "set_floatx", "set_image_data_format", "set_matmul"]

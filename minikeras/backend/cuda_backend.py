@@ -62,6 +62,11 @@ else:
     array_types = (_cupy.ndarray,)
 
 from ..kernels import cuda as kernels  # noqa: E402,F401  (the table; after the mode)
+from ..kernels.cuda.matmul import SETTING as _matmul_setting  # noqa: E402
+from .settings import matmul as _matmul_choice  # noqa: E402
+
+# The table's matmul runs cuBLAS or our tiled kernel by minikeras.config.set_matmul.
+_matmul_setting["matmul"] = _matmul_choice
 
 
 def asarray(data, dtype=None):

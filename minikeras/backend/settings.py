@@ -15,6 +15,9 @@ They are read once, at import, in the order Keras uses for ``KERAS_BACKEND``:
 ``floatx``, ``epsilon`` and ``image_data_format`` may be changed at run time with
 the ``set_*`` functions (they are exported as ``minikeras.config``); the backend
 cannot, because the array module is chosen once, before any array exists.
+
+One setting is minikeras's own, set at run time only: ``set_matmul("ours" | "cublas")``,
+which matrix product the cuda backend runs (see :func:`set_matmul`).
 """
 import json
 import os
@@ -22,6 +25,7 @@ import os
 BACKENDS = ("numpy", "cuda")
 FLOAT_TYPES = ("float16", "float32", "float64")
 DATA_FORMATS = ("channels_last", "channels_first")
+MATMULS = ("cublas", "ours")
 
 _DEFAULTS = {
     "backend": "numpy",
@@ -76,6 +80,7 @@ def _check(what, value, choices):
 
 
 _settings = _load()
+_settings["matmul"] = "cublas"
 
 
 def backend():
@@ -114,3 +119,20 @@ def set_image_data_format(value):
     """Set the image data format for layers whose ``data_format`` is None."""
     _check("image_data_format", value, DATA_FORMATS)
     _settings["image_data_format"] = value
+
+
+def matmul():
+    """Which matrix product the cuda backend runs: ``"cublas"`` (the default) or ``"ours"``."""
+    return _settings["matmul"]
+
+
+def set_matmul(value):
+    """Choose the matrix product of the cuda backend (``ops.matmul``, forward and backward):
+    ``"cublas"`` (the default) runs CuPy's ``matmul``, i.e. NVIDIA's cuBLAS; ``"ours"`` runs
+    the tiled shared-memory kernel of ``minikeras/kernels/cuda/matmul.py``. The numpy backend
+    accepts the setting and runs NumPy's ``matmul`` either way."""
+    if not isinstance(value, str) or value not in MATMULS:
+        raise ValueError(f"minikeras.config.set_matmul: unknown matmul {value!r}; expected "
+                         "'cublas' (CuPy's matmul, i.e. cuBLAS: the default) or 'ours' (the "
+                         "tiled kernel of minikeras/kernels/cuda/matmul.py).")
+    _settings["matmul"] = value

@@ -69,6 +69,15 @@ def _check_bounds(indices, n, where, opname):
 
 
 # --------------------------------------------------------------------------- gather, scatter
+def _picks_rows(key, ndim):
+    """True for ``x[ids]`` and ``x[ids, :, ...]`` with integer ``ids`` (not 0-d): whole rows
+    of an ``ndim``-D x, the case the kernel table's embedding gather and scatter-add run."""
+    first = key[0] if key else None
+    return (0 < len(key) <= ndim and getattr(first, "ndim", 0) > 0
+            and first.dtype.kind in "iu"
+            and all(isinstance(k, slice) and k == slice(None) for k in key[1:]))
+
+
 class GetItem(Function):
     """z = x[key] (basic slicing, integers, None, ..., boolean masks, integer arrays).
     dL/dx = zeros like x with dL/dz added at [key] (:class:`ScatterAdd`).
@@ -80,6 +89,9 @@ class GetItem(Function):
         self.key = key
 
     def forward(self, x):
+        if _picks_rows(self.key, x.ndim):
+            # x[ids] of whole rows (an embedding lookup): the kernel table's gather.
+            return backend.kernels.embedding_gather(x, self.key[0])
         return backend.xp.asarray(x[self.key])
 
     def backward(self, g):
@@ -99,20 +111,16 @@ class ScatterAdd(Function):
         # then a plain assignment is much faster than np.add.at.
         self.repeats = any(getattr(k, "ndim", 0) > 0 and k.dtype.kind in "iu" for k in key)
         # x[rows] and take(x, rows, axis=0) (an embedding lookup) pick whole rows.
-        self.rows = self.repeats and len(shape) > 0 and getattr(key[0], "ndim", 0) > 0 and all(
-            isinstance(k, slice) and k == slice(None) for k in key[1:])
+        self.rows = self.repeats and _picks_rows(key, len(self.shape))
 
     def forward(self, g):
+        if self.rows:
+            # Rows added at their ids: the kernel table's scatter-add (atomics on a GPU).
+            return backend.kernels.embedding_scatter_add(g, self.key[0], self.shape[0])
         xp = backend.xp
         out = xp.zeros(self.shape, dtype=g.dtype)
         if not self.repeats:
             out[self.key] = g
-        elif self.rows:
-            # The same sum, as a 1-D add.at over flat positions: ~3x faster than adding rows.
-            n, width = self.shape[0], int(np.prod(self.shape[1:], dtype=np.int64))
-            rows = self.key[0].reshape(-1) % n
-            flat = (rows[:, None] * width + xp.arange(width)).reshape(-1)
-            xp.add.at(out.reshape(-1), flat, g.reshape(-1))
         else:
             xp.add.at(out, self.key, g)
         return out

@@ -44,7 +44,7 @@ class MatMul(Function):
     """
 
     def forward(self, x1, x2):
-        return backend.xp.matmul(x1, x2)
+        return backend.kernels.matmul(x1, x2)
 
     def backward(self, g):
         x1, x2 = self.inputs
@@ -59,7 +59,7 @@ class MatMul(Function):
 
     def backward_arrays(self, g):
         """The same two products on the arrays (``.swapaxes`` is a view, so each product
-        goes straight to BLAS)."""
+        goes straight to BLAS), by the kernel table's ``matmul`` as the forward."""
         x1, x2 = self.inputs[0].data, self.inputs[1].data
         n1, n2 = self.needs_grad
         a = x1.reshape(1, -1) if x1.ndim == 1 else x1
@@ -70,7 +70,7 @@ class MatMul(Function):
             # rows, so that the sum over the batch happens inside a single BLAS product.
             a = a.reshape(-1, a.shape[-1])
             g = g.reshape(-1, g.shape[-1])
-        product = backend.xp.matmul
+        product = backend.kernels.matmul
         g1 = unbroadcast_array(product(g, b.swapaxes(-1, -2)), a).reshape(x1.shape) if n1 else None
         g2 = unbroadcast_array(product(a.swapaxes(-1, -2), g), b).reshape(x2.shape) if n2 else None
         return g1, g2

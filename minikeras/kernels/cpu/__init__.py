@@ -13,6 +13,8 @@ from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_off
                    conv_kernel_grad, conv_output_size, im2col)
 from .crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
 from .dropout import dropout_mask
+from .embedding import embedding_gather, embedding_scatter_add
+from .matmul import matmul
 from .normalization import standardize_backward, standardize_forward
 from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
                       max_pool_forward, max_pool_gather)
@@ -28,6 +30,10 @@ __all__ = [
     # convolution (im2col, col2im and a matrix product)
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
     "conv_input_grad_by_offset", "conv_kernel_grad",
+    # the matrix product (ops.matmul)
+    "matmul",
+    # the embedding lookup, rows gathered by id, and its scatter-add (ops.take on axis 0)
+    "embedding_gather", "embedding_scatter_add",
     # the fused softmax + cross-entropy of integer labels
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
     # the dropout keep-mask (a counter-based generator)

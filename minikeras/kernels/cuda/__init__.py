@@ -16,6 +16,8 @@ from .activations import (erf, gelu, gelu_grad, hard_sigmoid, hard_sigmoid_grad,
 from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                    conv_kernel_grad, im2col)
 from .dropout import dropout_mask
+from .embedding import embedding_gather, embedding_scatter_add
+from .matmul import matmul
 from .normalization import standardize_backward, standardize_forward
 from .pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
                       max_pool_forward, max_pool_gather)
@@ -30,7 +32,8 @@ from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cros
 from ..cpu.recurrent import release_sequence_buffers   # hands buffers back to a pool
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "conv", "dropout", "normalization", "pooling", "recurrent", "updates"]
+FAMILIES = ["activations", "conv", "dropout", "embedding", "matmul", "normalization", "pooling",
+            "recurrent", "updates"]
 
 CUDA_KERNELS = [
     # activations
@@ -40,6 +43,10 @@ CUDA_KERNELS = [
     # convolution
     "im2col", "col2im", "conv_forward", "conv_input_grad", "conv_input_grad_by_offset",
     "conv_kernel_grad",
+    # the matrix product (the tiled kernel with config.set_matmul("ours"), else cuBLAS)
+    "matmul",
+    # the embedding lookup and its scatter-add (atomics)
+    "embedding_gather", "embedding_scatter_add",
     # the dropout keep-mask (a counter-based generator)
     "dropout_mask",
     # standardization (batch, layer and group normalization)
