@@ -14,6 +14,7 @@ from .pooling import (average_pool_backward, average_pool_forward, max_pool_back
                       max_pool_forward, max_pool_gather)
 from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                         lstm_sequence_forward, release_sequence_buffers)
+from .reduction import reduce_max, reduce_min, reduce_sum
 from .updates import sgd_update
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     # convolution (im2col, col2im and a matrix product)
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
     "conv_input_grad_by_offset", "conv_kernel_grad",
+    # reductions over axes
+    "reduce_sum", "reduce_max", "reduce_min",
     # the fused softmax + cross-entropy of integer labels
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
     # pooling

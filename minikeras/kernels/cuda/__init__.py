@@ -11,6 +11,7 @@ must be set before Numba is imported).
 """
 # Our CUDA kernels (Numba cuda.jit), one launcher each:
 from .activations import relu, relu_grad, softmax
+from .reduction import reduce_max, reduce_min, reduce_sum
 from .updates import adam_update, sgd_update
 
 # The CPU's array code, reused on the device (no hand-written CUDA version):
@@ -24,9 +25,10 @@ from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_s
                              lstm_sequence_forward, release_sequence_buffers)
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates"]
+FAMILIES = ["activations", "updates", "reduction"]
 
-CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update"]
+CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update",
+                "reduce_sum", "reduce_max", "reduce_min"]
 ARRAY_CODE = [
     "log_softmax",
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
