@@ -10,12 +10,12 @@ Import this package only once the backend has decided the mode (``NUMBA_ENABLE_C
 must be set before Numba is imported).
 """
 # Our CUDA kernels (Numba cuda.jit), one launcher each:
-from .activations import relu, relu_grad, softmax
+from .activations import relu, relu_grad
 from .reduction import reduce_max, reduce_min, reduce_sum
+from .softmax import log_softmax, softmax
 from .updates import adam_update, sgd_update
 
 # The CPU's array code, reused on the device (no hand-written CUDA version):
-from ..cpu.activations import log_softmax
 from ..cpu.conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                         conv_kernel_grad, conv_output_size, im2col)
 from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
@@ -25,12 +25,11 @@ from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_s
                              lstm_sequence_forward, release_sequence_buffers)
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates", "reduction"]
+FAMILIES = ["activations", "updates", "reduction", "softmax"]
 
 CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update",
-                "reduce_sum", "reduce_max", "reduce_min"]
+                "reduce_sum", "reduce_max", "reduce_min", "log_softmax"]
 ARRAY_CODE = [
-    "log_softmax",
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
     "conv_input_grad_by_offset", "conv_kernel_grad",
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
