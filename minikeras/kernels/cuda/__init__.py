@@ -11,6 +11,7 @@ must be set before Numba is imported).
 """
 # Our CUDA kernels (Numba cuda.jit), one launcher each:
 from .activations import relu, relu_grad
+from .crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
 from .reduction import reduce_max, reduce_min, reduce_sum
 from .softmax import log_softmax, softmax
 from .updates import adam_update, sgd_update
@@ -18,21 +19,20 @@ from .updates import adam_update, sgd_update
 # The CPU's array code, reused on the device (no hand-written CUDA version):
 from ..cpu.conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                         conv_kernel_grad, conv_output_size, im2col)
-from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
 from ..cpu.pooling import (average_pool_backward, average_pool_forward, max_pool_backward,
                            max_pool_forward, max_pool_gather)
 from ..cpu.recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                              lstm_sequence_forward, release_sequence_buffers)
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "updates", "reduction", "softmax"]
+FAMILIES = ["activations", "updates", "reduction", "softmax", "crossentropy"]
 
 CUDA_KERNELS = ["relu", "relu_grad", "softmax", "sgd_update", "adam_update",
-                "reduce_sum", "reduce_max", "reduce_min", "log_softmax"]
+                "reduce_sum", "reduce_max", "reduce_min", "log_softmax",
+                "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad"]
 ARRAY_CODE = [
     "conv_output_size", "im2col", "col2im", "conv_forward", "conv_input_grad",
     "conv_input_grad_by_offset", "conv_kernel_grad",
-    "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
     "max_pool_forward", "max_pool_backward", "max_pool_gather", "average_pool_forward",
     "average_pool_backward",
     "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
