@@ -98,7 +98,7 @@ class SparseSoftmaxCrossEntropy(Function):
                                         axis=self.axis)
             losses = -picked.squeeze(axis=self.axis)
         if self.mean:
-            return losses.sum() / x.dtype.type(losses.size)
+            return backend.kernels.reduce_sum(losses) / x.dtype.type(losses.size)
         return losses
 
     def backward(self, g):

@@ -276,8 +276,7 @@ class Sum(Function):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
-        return backend.xp.sum(x, axis=self.axes, keepdims=self.keepdims,
-                              dtype=_sum_dtype(x.dtype))
+        return backend.kernels.reduce_sum(x, self.axes, self.keepdims, _sum_dtype(x.dtype))
 
     def backward(self, g):
         return expand_to_input(g, self.inputs[0], self.axes, self.keepdims)

@@ -99,7 +99,8 @@ class Max(Function):
             shape = _kept_shape(x.shape, self.axes)
             return xp.full(shape if self.keepdims else _drop(shape, self.axes), self.initial,
                            dtype=x.dtype)
-        z = getattr(xp, self.reduce)(x, axis=self.axes, keepdims=self.keepdims)
+        reduce = backend.kernels.reduce_max if self.reduce == "max" else backend.kernels.reduce_min
+        z = reduce(x, self.axes, self.keepdims)
         if self.initial is not None:                     # (CuPy's max has no initial=)
             bound = xp.maximum if self.reduce == "max" else xp.minimum
             z = bound(z, xp.asarray(self.initial, dtype=x.dtype))

@@ -26,8 +26,11 @@ def test_the_trace_names_each_cuda_kernel_with_its_grid_and_block():
     blocks, threads = grid_1d(n)
     launches = _launches(t)
     assert [e.name for e in launches] == ["kernels/cuda/activations.py:_relu_kernel",
+                                          "kernels/cuda/reduction.py:_reduce_rows_kernel",
                                           "kernels/cuda/activations.py:_relu_grad_kernel",
                                           "kernels/cuda/updates.py:_adam_kernel"]
+    total = launches.pop(1)             # the sum: one block for the one row of 300
+    assert total.args["grid"] == (1, 1) and total.args["block"] == (128,)
     for e in launches:
         assert e.args["grid"] == (blocks,) and e.args["block"] == (threads,)
         assert str(e.args["inputs"]).startswith(f"({n},)")

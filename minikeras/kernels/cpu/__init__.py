@@ -20,6 +20,7 @@ from .pooling import (average_pool_backward, average_pool_forward, max_pool_back
                       max_pool_forward, max_pool_gather)
 from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                         lstm_sequence_forward, release_sequence_buffers)
+from .reduction import reduce_max, reduce_min, reduce_sum
 from .updates import sgd_update
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "matmul",
     # the embedding lookup, rows gathered by id, and its scatter-add (ops.take on axis 0)
     "embedding_gather", "embedding_scatter_add",
+    # reductions over axes
+    "reduce_sum", "reduce_max", "reduce_min",
     # the fused softmax + cross-entropy of integer labels
     "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
     # the dropout keep-mask (a counter-based generator)

@@ -12,9 +12,10 @@ must be set before Numba is imported).
 # Our CUDA kernels (Numba cuda.jit), one launcher each, by family (one module each):
 from .activations import (erf, gelu, gelu_grad, hard_sigmoid, hard_sigmoid_grad, leaky_relu,
                           leaky_relu_grad, relu, relu6, relu6_grad, relu_grad, sigmoid,
-                          sigmoid_grad, softmax, tanh, tanh_grad)
+                          sigmoid_grad, tanh, tanh_grad)
 from .conv import (col2im, conv_forward, conv_input_grad, conv_input_grad_by_offset,
                    conv_kernel_grad, im2col)
+from .crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
 from .dropout import dropout_mask
 from .embedding import embedding_gather, embedding_scatter_add
 from .matmul import matmul
@@ -23,23 +24,29 @@ from .pooling import (average_pool_backward, average_pool_forward, max_pool_back
                       max_pool_forward, max_pool_gather)
 from .recurrent import (gru_sequence_backward, gru_sequence_forward, lstm_sequence_backward,
                         lstm_sequence_forward)
+from .reduction import reduce_max, reduce_min, reduce_sum
+from .softmax import log_softmax, softmax
 from .updates import adam_update, sgd_update
 
 # The CPU's array code, reused on the device (no hand-written CUDA version):
-from ..cpu.activations import log_softmax
 from ..cpu.conv import conv_output_size   # shape arithmetic, no arrays
-from ..cpu.crossentropy import sparse_softmax_cross_entropy, sparse_softmax_cross_entropy_grad
 from ..cpu.recurrent import release_sequence_buffers   # hands buffers back to a pool
 
 #: The modules of this package that hold CUDA kernels, one per kernel family.
-FAMILIES = ["activations", "conv", "dropout", "embedding", "matmul", "normalization", "pooling",
-            "recurrent", "updates"]
+FAMILIES = ["activations", "conv", "crossentropy", "dropout", "embedding", "matmul",
+            "normalization", "pooling", "recurrent", "reduction", "softmax", "updates"]
 
 CUDA_KERNELS = [
     # activations
     "relu", "relu_grad", "relu6", "relu6_grad", "hard_sigmoid", "hard_sigmoid_grad",
     "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "erf",
-    "gelu", "gelu_grad", "softmax",
+    "gelu", "gelu_grad",
+    # softmax and log-softmax (one block per row)
+    "softmax", "log_softmax",
+    # reductions along axes (a block tree reduction)
+    "reduce_sum", "reduce_max", "reduce_min",
+    # the fused softmax + cross-entropy of integer labels
+    "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
     # convolution
     "im2col", "col2im", "conv_forward", "conv_input_grad", "conv_input_grad_by_offset",
     "conv_kernel_grad",
@@ -60,10 +67,5 @@ CUDA_KERNELS = [
     # optimizer updates in place
     "sgd_update", "adam_update",
 ]
-ARRAY_CODE = [
-    "log_softmax",
-    "conv_output_size",
-    "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_grad",
-    "release_sequence_buffers",
-]
+ARRAY_CODE = ["conv_output_size", "release_sequence_buffers"]
 __all__ = CUDA_KERNELS + ARRAY_CODE

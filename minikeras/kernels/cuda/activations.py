@@ -54,7 +54,6 @@ PTX_SIGNATURES = {
     "_gelu_tanh_grad_kernel": ["void(float32[::1], float32[::1], float32[::1])"],
     "_gelu_erf_kernel": ["void(float32[::1], float32[::1])"],
     "_gelu_erf_grad_kernel": ["void(float32[::1], float32[::1], float32[::1])"],
-    "_softmax_rows_kernel": ["void(float32[:, ::1], float32[:, ::1])"],
 }
 
 
@@ -311,38 +310,3 @@ def gelu_grad(g, x, approximate):
     if not _ours(g, x):
         return cpu.gelu_grad(g, x, approximate)
     return _map(_gelu_tanh_grad_kernel if approximate else _gelu_erf_grad_kernel, g, x)
-
-
-@cuda.jit
-def _softmax_rows_kernel(x, out):
-    start = cuda.grid(1)
-    stride = cuda.gridsize(1)
-    n = x.shape[1]
-    for row in range(start, x.shape[0], stride):
-        m = x[row, 0]
-        for j in range(1, n):
-            m = max(m, x[row, j])
-        total = 0.0
-        for j in range(n):
-            e = math.exp(x[row, j] - m)
-            out[row, j] = e
-            total += e
-        for j in range(n):
-            out[row, j] = out[row, j] / total
-
-
-def softmax(x, axis=-1):
-    """Softmax along ``axis`` (an int or a tuple): those axes are moved last and flattened,
-    then one thread handles one row."""
-    xp = array_module(x)
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    last = tuple(range(x.ndim - len(axes), x.ndim))
-    moved = xp.moveaxis(x, axes, last)
-    if moved.size == 0:
-        return xp.empty_like(x)
-    row_length = math.prod(moved.shape[x.ndim - len(axes):])
-    rows = xp.ascontiguousarray(moved).reshape(-1, row_length)
-    out = xp.empty_like(rows)
-    blocks, threads = grid_1d(rows.shape[0], threads=32)
-    launch(_softmax_rows_kernel, blocks, threads, rows, out)
-    return xp.moveaxis(out.reshape(moved.shape), last, axes)
