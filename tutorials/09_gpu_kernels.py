@@ -496,28 +496,42 @@ print(f"one 8 x 8 tiled matmul (64 threads): {1e3 * (time.perf_counter() - start
 # ## 7. minikeras's own GPU kernels
 #
 # minikeras's `cuda` backend (`minikeras/backend/cuda_backend.py`) uses CuPy arrays on a GPU
-# and, in the simulator, NumPy arrays; a few ops run hand-written kernels from
-# `minikeras/kernels/cuda/`, the rest run as CuPy calls. Each kernel sits beside a small
+# and, in the simulator, NumPy arrays. Its kernel table (`minikeras/kernels/cuda/__init__.py`)
+# lists, family by family, the kernels written in this folder: activations, softmax, the
+# reductions, the fused cross-entropy, im2col and col2im, pooling, normalization, dropout,
+# embedding, the LSTM and GRU gate steps and the optimizer updates. The matrix products run
+# cuBLAS through CuPy, unless `keras.config.set_matmul("ours")` picks the tiled kernel of
+# `kernels/cuda/matmul.py`, the same idea as section 4. Each kernel sits beside a small
 # **launcher** that allocates the output and picks the grid. ReLU first: note the
 # **grid-stride loop**. A launch is capped at 1024 blocks (`launch.py`), so each thread
-# handles elements `i, i + gridsize, i + 2·gridsize, ...` and any size is covered.
+# handles elements `i, i + gridsize, i + 2·gridsize, ...` and any size is covered. Every
+# launch goes through `launch.launch`, which refuses a block or shared memory a real GPU
+# would refuse (the simulator would run it).
 
 # %%
+import importlib
+
 from minikeras.kernels.cuda import activations as cuda_activations
 from minikeras.kernels.cuda import launch, updates
+
+cuda_softmax = importlib.import_module("minikeras.kernels.cuda.softmax")
+cuda_matmul = importlib.import_module("minikeras.kernels.cuda.matmul")
 
 print(inspect.getsource(cuda_activations._relu_kernel.py_func))
 print(inspect.getsource(cuda_activations.relu))
 print(inspect.getsource(launch.grid_1d))
 
 # %% [markdown]
-# Softmax: one thread per row, three passes over the row (the maximum, the exponentials and
-# their sum, the division). And Adam's update: one thread per weight, the whole update in
-# one launch.
+# Softmax: one block per row. The block's threads find the row's maximum and then the sum of
+# the exponentials with the tree reduction of section 3 (a device function shared with the
+# reductions, in `kernels/cuda/reduction.py`), then each thread writes its elements. Adam's
+# update: one thread per weight, the whole update in one launch. And the library's tiled
+# matmul, section 4's kernel with its edges padded.
 
 # %%
-print(inspect.getsource(cuda_activations._softmax_rows_kernel.py_func))
+print(inspect.getsource(cuda_softmax._softmax_rows_kernel.py_func))
 print(inspect.getsource(updates._adam_kernel.py_func))
+print(inspect.getsource(cuda_matmul._matmul_tiled_kernel.py_func))
 
 # %% [markdown]
 # The launchers take arrays of the device (NumPy arrays in the simulator) and give the same
@@ -528,8 +542,10 @@ from minikeras.kernels.cpu import activations as cpu_activations
 
 rows = rng.normal(size=(3, 5)).astype(np.float32)
 assert np.array_equal(cuda_activations.relu(rows), np.maximum(rows, 0))
-assert np.allclose(cuda_activations.softmax(rows), cpu_activations.softmax(rows), rtol=1e-6)
-print(cuda_activations.softmax(rows).sum(axis=1))
+assert np.allclose(cuda_softmax.softmax(rows), cpu_activations.softmax(rows), rtol=1e-6)
+print(cuda_softmax.softmax(rows).sum(axis=1))
+a, b = rng.normal(size=(5, 7)).astype(np.float32), rng.normal(size=(7, 3)).astype(np.float32)
+assert np.allclose(cuda_matmul.tiled_matmul(a, b), a @ b, rtol=1e-5, atol=1e-6)
 
 # %% [markdown]
 # The backend is chosen once, when minikeras is imported: the first cell set
