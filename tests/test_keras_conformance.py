@@ -527,10 +527,3 @@ def test_errors_while_building_show_none_for_the_batch_never_a_probe_size():
         minikeras.layers.Conv2D(2, 3)(minikeras.Input((4,)))
     with pytest.raises(ValueError, match=r"cannot multiply shapes \(None, None, 4\) and \(7, 2\)"):
         Mismatch()(minikeras.Input((None, 4)))
-
-
-def test_tensorboard_says_it_is_not_available_and_what_to_use():
-    with pytest.raises(NotImplementedError, match=r"TensorBoard is not available in minikeras.*"
-                                                  r"CSVLogger\('logs/run/training\.csv'\).*"
-                                                  r"plot_history"):
-        minikeras.callbacks.TensorBoard(log_dir="logs/run")

@@ -15,9 +15,12 @@ runs in a fresh interpreter, once per library:
 The guides' text is not changed. What the runner provides around it, the same for both
 libraries:
 
-* offline data: ``keras.datasets.<name>.load_data`` returns random arrays of the shapes and
-  dtypes of the real dataset (MNIST 60,000 x 28 x 28 uint8, and so on), so nothing is
-  downloaded; the numbers a guide prints are therefore not the guide's;
+* offline data: ``keras.datasets.<name>.load_data`` returns random arrays with the samples'
+  real shapes and dtypes (MNIST 28 x 28 uint8, labels 0-9, and so on) and a fifth of the
+  real count (12,000 MNIST training images), so nothing is downloaded and a guide runs in
+  minutes; the numbers a guide prints are therefore not the guide's;
+* pretrained weights: ``keras.applications.<Model>(weights="imagenet")`` builds the model
+  with ``weights=None`` (random weights), since the ImageNet files cannot be downloaded;
 * ``keras_core`` (the name of Keras 3 before its release, which the Keras Core guides
   import) names the same library as ``keras``;
 * ``MPLBACKEND=Agg``, so figures are drawn to memory, and a temporary working folder, so
@@ -41,18 +44,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Shapes and dtypes of Keras's datasets: (x_train, y_train, x_test, y_test), each (shape, dtype,
 # upper bound of the random integers).
-DATASETS = {
-    "mnist": (((60000, 28, 28), "uint8", 256), ((60000,), "uint8", 10),
-              ((10000, 28, 28), "uint8", 256), ((10000,), "uint8", 10)),
-    "fashion_mnist": (((60000, 28, 28), "uint8", 256), ((60000,), "uint8", 10),
-                      ((10000, 28, 28), "uint8", 256), ((10000,), "uint8", 10)),
-    "cifar10": (((50000, 32, 32, 3), "uint8", 256), ((50000, 1), "uint8", 10),
-                ((10000, 32, 32, 3), "uint8", 256), ((10000, 1), "uint8", 10)),
-    "cifar100": (((50000, 32, 32, 3), "uint8", 256), ((50000, 1), "uint8", 100),
-                 ((10000, 32, 32, 3), "uint8", 256), ((10000, 1), "uint8", 100)),
-    "boston_housing": (((404, 13), "float64", None), ((404,), "float64", None),
-                       ((102, 13), "float64", None), ((102,), "float64", None)),
+# Keras's datasets as (x_train, y_train, x_test, y_test), each (shape of one sample, dtype,
+# upper bound of the random integers or None for normal floats), and the real sample counts.
+_SAMPLES = {
+    "mnist": ((28, 28), (), 10, 60000, 10000),
+    "fashion_mnist": ((28, 28), (), 10, 60000, 10000),
+    "cifar10": ((32, 32, 3), (1,), 10, 50000, 10000),
+    "cifar100": ((32, 32, 3), (1,), 100, 50000, 10000),
 }
+#: The offline datasets hold the real count divided by this (so each guide runs in seconds
+#: to minutes); the samples have the real shapes and dtypes.
+SHRINK = 5
+
+
+def datasets(shrink=SHRINK):
+    out = {}
+    for name, (x_shape, y_shape, classes, n_train, n_test) in _SAMPLES.items():
+        n_train, n_test = n_train // shrink, n_test // shrink
+        out[name] = (((n_train,) + x_shape, "uint8", 256), ((n_train,) + y_shape, "uint8", classes),
+                     ((n_test,) + x_shape, "uint8", 256), ((n_test,) + y_shape, "uint8", classes))
+    out["boston_housing"] = (((404, 13), "float64", None), ((404,), "float64", None),
+                             ((102, 13), "float64", None), ((102,), "float64", None))
+    return out
+
 
 # Runs first in the guide's interpreter: picks the library, installs the offline data, then
 # runs the guide as __main__.
@@ -100,6 +114,16 @@ for name, spec in datasets.items():
         except ImportError:
             continue
     module.load_data = _offline(name, spec)
+applications = getattr(keras, "applications", None)
+if applications is not None:
+    import functools
+    for name in dir(applications):
+        builder = getattr(applications, name)
+        if name[:1].isupper() and callable(builder):
+            def offline_builder(*args, _builder=builder, **kwargs):
+                kwargs["weights"] = None
+                return _builder(*args, **kwargs)
+            setattr(applications, name, functools.wraps(builder)(offline_builder))
 sys.argv = [guide]
 runpy.run_path(guide, run_name="__main__")
 """
@@ -115,7 +139,7 @@ def run_guide(guide, library, minikeras_root, timeout):
     start = time.perf_counter()
     try:
         r = subprocess.run([sys.executable, "-c", _PRELUDE, library, os.path.abspath(guide),
-                            json.dumps(DATASETS)], cwd=work, env=env, capture_output=True,
+                            json.dumps(datasets())], cwd=work, env=env, capture_output=True,
                            text=True, timeout=timeout)
         code, err = r.returncode, r.stderr
     except subprocess.TimeoutExpired as e:

@@ -12,14 +12,16 @@ learning-rate callbacks add ``"learning_rate"``); the callbacks after it in the 
 * ``monitor.py``: how a watched value "improves" (``mode``, ``min_delta``, ``best``);
 * ``training.py``: ``EarlyStopping``, ``TerminateOnNaN``, ``LearningRateScheduler``,
   ``ReduceLROnPlateau``;
-* ``files.py``: ``CSVLogger``, ``ModelCheckpoint`` (and ``TensorBoard``, which says it is
-  not available and what to use instead);
+* ``files.py``: ``CSVLogger``, ``ModelCheckpoint``;
+* ``tensorboard.py``: ``TensorBoard``, the scalars as TensorBoard event files (the file
+  format written by hand: records, CRC-32C, the protocol-buffer fields);
 * ``backup.py``: ``BackupAndRestore``.
 """
 from .backup import BackupAndRestore
 from .base import Callback, CallbackList, History, LambdaCallback
-from .files import CSVLogger, ModelCheckpoint, TensorBoard
+from .files import CSVLogger, ModelCheckpoint
 from .progress import ProgbarLogger
+from .tensorboard import TensorBoard
 from .training import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "ProgbarLogger",

@@ -237,16 +237,3 @@ def _saves_with_model_save(model):
     return (getattr(save, "__qualname__", None) == "Model.save"
             and save.__module__ == "minikeras.models.model")
 
-
-class TensorBoard(Callback):
-    """``keras.callbacks.TensorBoard`` is not available in minikeras: its event files are a
-    protobuf format that minikeras does not write. Creating one says so, and what to use
-    instead, rather than training without the logs you asked for."""
-
-    def __init__(self, log_dir="logs", *args, **kwargs):
-        raise NotImplementedError(
-            "keras.callbacks.TensorBoard is not available in minikeras (it does not write "
-            "TensorBoard's event files). To keep the training curves, use "
-            f"keras.callbacks.CSVLogger({os.path.join(str(log_dir), 'training.csv')!r}) and "
-            "draw them with keras.utils.plot_history(history); in real Keras 3 this "
-            "callback works as it is.")
