@@ -527,3 +527,28 @@ def test_errors_while_building_show_none_for_the_batch_never_a_probe_size():
         minikeras.layers.Conv2D(2, 3)(minikeras.Input((4,)))
     with pytest.raises(ValueError, match=r"cannot multiply shapes \(None, None, 4\) and \(7, 2\)"):
         Mismatch()(minikeras.Input((None, 4)))
+
+
+def test_a_cell_state_of_several_axes_per_sample_is_refused_by_name():
+    """The RNN guide's NestedCell has a state of shape (unit_2, unit_3) per sample (given as
+    tf.TensorShape); minikeras carries (batch, units) states and says so."""
+    class Shape:                       # what a tf.TensorShape looks like to the layer
+        def __init__(self, dims):
+            self.dims = dims
+
+        def __iter__(self):
+            return iter(self.dims)
+
+        def __repr__(self):
+            return f"TensorShape({self.dims})"
+
+    class NestedCell(minikeras.layers.Layer):
+        def __init__(self, shapes):
+            super().__init__()
+            self.state_size, self.output_size = shapes, 4
+
+    assert minikeras.layers.RNN(NestedCell([Shape([4]), 3]))._flat_sizes == [4, 3]
+    with pytest.raises(ValueError, match=r"the cell NestedCell has a state of shape "
+                                         r"TensorShape\(\[3, 2\]\) per sample; .* each entry "
+                                         r"of state_size must be an int"):
+        minikeras.layers.RNN(NestedCell([Shape([4]), Shape([3, 2])]))

@@ -52,6 +52,22 @@ def _where(mask, new, old):
     return ops.where(mask, new, old)
 
 
+def _state_width(size, cell):
+    """One entry of a cell's ``state_size`` as an int: a state here is (batch, width)."""
+    try:
+        return int(size)
+    except TypeError:
+        pass
+    dims = list(size) if hasattr(size, "__iter__") else None
+    if dims is not None and len(dims) == 1:
+        return int(dims[0])
+    raise ValueError(
+        f"RNN: the cell {type(cell).__name__} has a state of shape {size!r} per sample; "
+        "minikeras's RNN carries states of one axis, (batch, units), so each entry of "
+        "state_size must be an int (or a shape of one axis). Flatten the state in the cell "
+        "(ops.reshape to (batch, -1) and back), or use real Keras 3 for nested shapes.")
+
+
 class RNN(Layer):
     """``RNN(cell, return_sequences=False, return_state=False, go_backwards=False,
     stateful=False, unroll=False, zero_output_for_mask=False)``; a list of cells is
@@ -83,7 +99,7 @@ class RNN(Layer):
         size = cell.state_size
         self.single_state = isinstance(size, int)
         self.state_size = [size] if self.single_state else list(size)
-        self._flat_sizes = [int(s) for s in _flatten(self.state_size)]
+        self._flat_sizes = [_state_width(s, cell) for s in _flatten(self.state_size)]
         self._cell_takes_training = False
 
     # ------------------------------------------------------------------ building
