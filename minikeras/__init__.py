@@ -19,6 +19,7 @@ from . import callbacks, layers, models  # noqa: F401,E402
 from .layers import Input, Layer  # noqa: F401,E402
 from .models import Model, Sequential  # noqa: F401,E402
 from . import saving  # noqa: F401,E402
+from . import applications  # noqa: F401,E402
 from . import debug  # noqa: F401,E402  (the teaching tools, on top of everything)
 
 import sys as _sys  # noqa: E402

@@ -35,7 +35,7 @@ FLOORS = [
     ["saving"],
     ["callbacks"],
     ["models"],
-    ["utils"],  # tools that take a model (check_gradients, plot_model, plot_history)
+    ["utils", "applications"],  # tools that take a model; ready-made models
     ["debug"],
     ["minikeras"],  # minikeras/__init__.py: the public names
 ]

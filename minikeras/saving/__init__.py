@@ -20,7 +20,7 @@ import os
 import tempfile
 import warnings
 
-from . import archive, weights_h5
+from . import archive, legacy_h5, weights_h5
 from .files import atomic_path
 from .model_config import (compile_config, compile_from_config, deserialize_keras_object,  # noqa: F401
                            model_from_dict, sequential_from_config, serialize_keras_object,
@@ -141,10 +141,28 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         if not os.path.exists(path):
             raise FileNotFoundError(f"No such file: {path}")
         source = path
+    elif path.endswith(".h5") or path.endswith(".hdf5"):
+        return _load_legacy_h5(model, path, skip_mismatch)
     else:
         raise ValueError("File format not supported: filepath="
-                         f"{path}. minikeras reads `.weights.h5` and `.keras` files.")
+                         f"{path}. minikeras reads `.weights.h5`, `.keras` and Keras 2's "
+                         "`.h5` files.")
     weights_h5.read_weights(model, source, skip_mismatch=skip_mismatch)
+
+
+def _load_legacy_h5(model, path, skip_mismatch):
+    """A ``.h5`` file: Keras 2's layout (``legacy_h5.py``), or Keras 3's under another name."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path}")
+    h5py = weights_h5._h5py()
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"{path} is not a readable HDF5 file ({e}).") from None
+    with f:
+        if legacy_h5.is_legacy_file(f):
+            return legacy_h5.read_legacy_weights(model, f, path, skip_mismatch)
+    weights_h5.read_weights(model, path, skip_mismatch=skip_mismatch)
 
 
 def model_from_json(json_string, custom_objects=None, safe_mode=True):

@@ -1,0 +1,9 @@
+"""``keras.applications.vgg19``: ``VGG19`` and its ``preprocess_input`` (see ``vgg.py``)."""
+from .vgg import build, preprocess_input  # noqa: F401
+
+
+def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
+          pooling=None, classes=1000, classifier_activation="softmax", name="vgg19"):
+    """The VGG19 network (see ``vgg.py``); ``weights``: "imagenet", None or a path."""
+    return build("vgg19", include_top, weights, input_tensor, input_shape, pooling, classes,
+                 classifier_activation, name)
