@@ -552,3 +552,12 @@ def test_a_cell_state_of_several_axes_per_sample_is_refused_by_name():
                                          r"TensorShape\(\[3, 2\]\) per sample; .* each entry "
                                          r"of state_size must be an int"):
         minikeras.layers.RNN(NestedCell([Shape([4]), Shape([3, 2])]))
+
+
+def test_model_parameters_the_torch_method_says_what_to_write_instead():
+    model = minikeras.Sequential([minikeras.Input((3,)), minikeras.layers.Dense(2)])
+    with pytest.raises(AttributeError, match=r"Sequential.parameters\(\) is PyTorch's "
+                                             r"nn.Module method: .* torch.optim and torch "
+                                             r"losses cannot work on its weights.*"
+                                             r"optimizer.apply\(grads, model.trainable_weights\)"):
+        model.parameters()

@@ -266,6 +266,18 @@ class Trainer:
         for v in self.trainable_weights:
             v.grad = None
 
+    def parameters(self, *args, **kwargs):
+        """PyTorch's ``nn.Module.parameters()``, which a Keras model has only on Keras's torch
+        backend (there it is a torch module): minikeras's weights are not torch tensors, so
+        ``torch.optim`` cannot update them. Says what to write instead."""
+        raise AttributeError(
+            f"{type(self).__name__}.parameters() is PyTorch's nn.Module method: with Keras on "
+            "the torch backend a model is a torch module, but minikeras runs on its own tape, "
+            "and torch.optim and torch losses cannot work on its weights. Write the loop with "
+            "Keras's pieces instead: a keras.optimizers optimizer and keras.losses loss, "
+            "`with keras.GradientTape() as tape:` (or `self.zero_grad()` and "
+            "`loss.backward()`), then `optimizer.apply(grads, model.trainable_weights)`.")
+
     # ------------------------------------------------------------------ metrics
     @property
     def metrics(self):
