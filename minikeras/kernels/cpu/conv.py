@@ -159,12 +159,13 @@ def _cols_times_kernel(cols, w, groups, bias):
     return y
 
 
-def conv_input_grad(g, w, input_shape, strides, dilation, pads, groups=1):
+def conv_input_grad(g, w, input_shape, strides, dilation, pads, groups=1, col2im=col2im):
     """dL/dx of the convolution, given dL/dy ``g`` (N, OH, OW, O): col2im(g @ Wᵀ).
 
     ``g @ Wᵀ`` is the gradient of every patch (one row per output pixel), and col2im adds
     each patch's gradient back onto the input cells it was read from. With ``w`` laid out
-    (kh, kw, out, in) this is also the transposed convolution of ``g``."""
+    (kh, kw, out, in) this is also the transposed convolution of ``g``. (The GPU passes its
+    own ``col2im`` kernel; the rest is the same array code.)"""
     xp = array_module(g)
     n, oh, ow, o = g.shape
     kh, kw = w.shape[:2]
@@ -176,7 +177,7 @@ def conv_input_grad(g, w, input_shape, strides, dilation, pads, groups=1):
             part = g[start:start + chunk]
             shape = (part.shape[0],) + tuple(input_shape[1:])
             dx[start:start + chunk] = conv_input_grad(part, w, shape, strides, dilation, pads,
-                                                      groups)
+                                                      groups, col2im)
         return dx
     g2 = g.reshape(n * oh * ow, o)
     if groups == 1:

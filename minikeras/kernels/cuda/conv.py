@@ -50,7 +50,8 @@ the CPU, a batch whose cols would pass ``COLS_BUDGET`` goes a chunk of samples a
 from numba import cuda
 
 from ..arrays import array_module
-from ..cpu.conv import _batch_chunk, _cols_times_kernel, _grouped_kernel, _kernel_product, _out_hw
+from ..cpu import conv as cpu_conv
+from ..cpu.conv import _batch_chunk, _cols_times_kernel, _kernel_product, _out_hw
 from .launch import grid_1d, launch
 
 __all__ = ["im2col", "col2im", "conv_forward", "conv_input_grad", "conv_input_grad_by_offset",
@@ -189,27 +190,10 @@ def conv_forward(x, w, strides, dilation, pads, groups=1, bias=None, keep_cols=T
 
 def conv_input_grad(g, w, input_shape, strides, dilation, pads, groups=1):
     """dL/dx of the convolution, given dL/dy ``g`` (N, OH, OW, O): col2im(g @ Wᵀ), the
-    patch gradients by one matmul, then our col2im."""
-    xp = array_module(g)
-    n, oh, ow, o = g.shape
-    kh, kw = w.shape[:2]
-    c = input_shape[3]
-    chunk = _batch_chunk(oh * ow * kh * kw * c * g.dtype.itemsize, n)
-    if chunk < n:
-        dx = xp.empty(tuple(input_shape), dtype=g.dtype)
-        for start in range(0, n, chunk):
-            part = g[start:start + chunk]
-            shape = (part.shape[0],) + tuple(input_shape[1:])
-            dx[start:start + chunk] = conv_input_grad(part, w, shape, strides, dilation, pads,
-                                                      groups)
-        return dx
-    g2 = g.reshape(n * oh * ow, o)
-    if groups == 1:
-        dcols = g2 @ w.reshape(kh * kw * c, o).T
-    else:
-        gg = g2.reshape(n * oh * ow, groups, o // groups).transpose(1, 0, 2)
-        dcols = gg @ _grouped_kernel(w, groups).transpose(0, 2, 1)
-    return col2im(dcols, input_shape, (kh, kw), strides, dilation, pads, groups)
+    CPU's code (``kernels/cpu/conv.py``: the patch gradients by one matmul, a chunk of the
+    batch at a time) with our col2im."""
+    return cpu_conv.conv_input_grad(g, w, input_shape, strides, dilation, pads, groups,
+                                    col2im=col2im)
 
 
 def conv_input_grad_by_offset(g, w, input_shape, strides, dilation, pads, groups=1):
