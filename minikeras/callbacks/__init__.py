@@ -13,8 +13,8 @@ learning-rate callbacks add ``"learning_rate"``); the callbacks after it in the 
 * ``training.py``: ``EarlyStopping``, ``TerminateOnNaN``, ``LearningRateScheduler``,
   ``ReduceLROnPlateau``;
 * ``files.py``: ``CSVLogger``, ``ModelCheckpoint``;
-* ``tensorboard.py``: ``TensorBoard``, the scalars as TensorBoard event files (the file
-  format written by hand: records, CRC-32C, the protocol-buffer fields);
+* ``tensorboard.py``: ``TensorBoard``, the scalars as TensorBoard event files (written by
+  the tensorboardX package);
 * ``backup.py``: ``BackupAndRestore``.
 """
 from .backup import BackupAndRestore
