@@ -54,6 +54,8 @@ ALLOWED_IN_FUNCTIONS = {
         "importing matplotlib takes about a third of a second; only the first plot pays it",
     ("saving/weights_h5.py", "h5py"):
         "h5py is needed only to read and write .weights.h5 files",
+    ("callbacks/tensorboard.py", "tensorboardX"):
+        "an optional package, needed only by the TensorBoard callback",
 }
 
 
