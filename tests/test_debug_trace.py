@@ -389,7 +389,6 @@ def test_a_convolution_shows_the_kernels_it_calls_inside_each_other():
     loop, = pool.children[0].children      # the Numba loop the kernel compiled and called
     assert loop.name == "kernels/cpu/pooling.py:_max_pool_loop"
     assert loop.args["compiled by"] == "numba"
-    assert loop.args["threads"] == keras.config.num_threads()
 
 
 def test_a_trace_and_check_numerics_watch_the_same_block():

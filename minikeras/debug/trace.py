@@ -11,7 +11,7 @@ Inside the block the trace records, nested in the order they ran:
 * the optimizer's update (``Optimizer.apply``);
 * inside those, what computed the numbers: each function of the backend's kernel table and
   of the kernel modules' ``__all__`` (``kernels/cpu/conv.py:im2col``), each Numba loop a
-  kernel compiles and calls (``jit``, ``parallel``), each CUDA kernel launch with its grid and block, and
+  kernel compiles and calls (``jit``), each CUDA kernel launch with its grid and block, and
   each call of the array module through ``backend.xp`` (``numpy.matmul``, ``cupy.exp``),
   with the shapes and dtypes of its arrays and the line that called it.
 
@@ -43,8 +43,6 @@ import time
 from .. import backend
 from ..autograd import state
 from ..kernels.cpu.jit import jit as _numba_jit
-from ..kernels.cpu.jit import parallel as _numba_parallel
-from ..kernels.cpu.threads import num_threads
 from ..optim.base import Optimizer
 from ..saving.files import atomic_write_bytes
 from .stand_ins import (Place, Shapes, Timed, TimedKernel, TracedArrays, is_cuda_kernel,
@@ -245,8 +243,6 @@ class Trace:
             for name, value in list(vars(module).items()):
                 if value is _numba_jit:
                     self._patch(module, name, self._traced_jit)
-                elif value is _numba_parallel:
-                    self._patch(module, name, self._traced_parallel)
                 elif is_cuda_kernel(value):
                     self._patch(module, name, TimedKernel(self, value))
                 elif name in public and callable(value) and hasattr(value, "__code__"):
@@ -258,12 +254,6 @@ class Trace:
         """``jit`` while tracing: the compiled loop, timed under the loop's name."""
         return Timed(self, "kernel", _numba_jit(loop), name=kernel_name(loop),
                       extra={"compiled by": "numba"})
-
-    def _traced_parallel(self, loop):
-        """``parallel`` while tracing: the compiled loop, timed under the loop's name, with
-        the number of threads it splits its work among."""
-        return Timed(self, "kernel", _numba_parallel(loop), name=kernel_name(loop),
-                     extra={"compiled by": "numba", "threads": num_threads()})
 
     def _traced_apply(self, apply):
         trace = self

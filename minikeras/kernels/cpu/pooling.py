@@ -18,11 +18,8 @@ different input cell, so a plain assignment or ``+=`` on the view is exact.
 On NumPy arrays of float32/float64, max pooling runs as loops compiled by Numba instead
 (``_max_pool_loop``, ``_max_pool_backward_loop``): the offset views read the input kh·kw
 times in separate passes (and build masks for the argmax), where one loop reads each cell
-once, and they split the rows of windows among the engine's threads (``prange``, see
-``jit.py`` and ``threads.py``): about 2.5x faster on two threads than on one at the MNIST
-convnet's first pooling. The loops compute the same numbers on any number of threads (the
-same first-maximum rule, NaN spreading as in ``maximum``); the views remain the code for
-CuPy arrays and the reference in the tests.
+once. The loops compute the same numbers (the same first-maximum rule, NaN spreading as in
+``maximum``); the views remain the code for CuPy arrays and the reference in the tests.
 
 Padding follows TensorFlow/XLA: "same" gives ceil(in / s) outputs per axis, with
 total = max((out - 1)·s + k - in, 0) cells of padding, total // 2 of them before the input.
@@ -34,8 +31,7 @@ import math
 import numpy
 
 from ..arrays import array_module
-from .jit import parallel, prange
-from .threads import run_parallel
+from .jit import jit
 
 __all__ = ["max_pool_forward", "max_pool_backward", "max_pool_gather",
            "average_pool_forward", "average_pool_backward"]
@@ -109,53 +105,52 @@ def _disjoint(pool, strides):
 
 
 # --------------------------------------------------------------------------- max pooling loops
-# The threads split the rows of windows, (n, i) for every sample n and window row i: the GPU's
-# kernels give each thread one cell, here a thread takes a whole row of windows at a time, so
-# that its inner loop runs along the channels (contiguous memory). No two threads write one
-# cell, so the loops need no lock and give the same numbers on any number of threads.
 def _max_pool_loop(x, ph, pw, sh, sw, y, argmax):
     """y[n, i, j, c] = the maximum of window (i, j) of the (padded) x; argmax its first
-    position (k = a·pw + b for row a, column b of the window)."""
+    position (k = a·pw + b for row a, column b of the window). Channels innermost, so the
+    compiled loop works on whole rows of channels at a time."""
     n_, oh, ow, channels = y.shape
-    for row in prange(n_ * oh):
-        n, i = row // oh, row % oh
-        r = i * sh
-        for j in range(ow):
-            s = j * sw
-            for c in range(channels):
-                y[n, i, j, c] = x[n, r, s, c]
-                argmax[n, i, j, c] = 0
-            for k in range(1, ph * pw):
-                a, b = k // pw, k % pw
+    for n in range(n_):
+        for i in range(oh):
+            for j in range(ow):
+                r, s = i * sh, j * sw
                 for c in range(channels):
-                    v = x[n, r + a, s + b, c]
-                    if v > y[n, i, j, c]:      # strictly: on a tie the first keeps it
-                        y[n, i, j, c] = v
-                        argmax[n, i, j, c] = k
-                    elif v != v:               # NaN spreads, as in maximum()
-                        y[n, i, j, c] = v
+                    y[n, i, j, c] = x[n, r, s, c]
+                    argmax[n, i, j, c] = 0
+                for k in range(1, ph * pw):
+                    a, b = k // pw, k % pw
+                    for c in range(channels):
+                        v = x[n, r + a, s + b, c]
+                        if v > y[n, i, j, c]:      # strictly: on a tie the first keeps it
+                            y[n, i, j, c] = v
+                            argmax[n, i, j, c] = k
+                        elif v != v:               # NaN spreads, as in maximum()
+                            y[n, i, j, c] = v
 
 
 def _max_pool_backward_loop(g, argmax, ph, pw, sh, sw, dx):
-    """dx for windows that do not overlap (stride >= pool). Window row i owns the input rows
-    i·sh to i·sh + sh - 1 (the last window row also the rows below, which no window reaches),
-    window j likewise the columns, so every cell of dx has one owner and is written once: g
-    where argmax picked it, 0 everywhere else (dx needs no zeroing first)."""
+    """dx for windows that do not overlap (stride >= pool): every cell of dx is written
+    once, g[n, i, j, c] at the picked cell of its window and 0 everywhere else, so dx needs
+    no zeroing first."""
     n_, oh, ow, channels = g.shape
     height, width = dx.shape[1], dx.shape[2]
-    for row in prange(n_ * oh):
-        n, i = row // oh, row % oh
-        end = height if i == oh - 1 else min((i + 1) * sh, height)
-        for r in range(i * sh, end):
-            a = r - i * sh
+    for n in range(n_):
+        for i in range(oh):
+            for j in range(ow):
+                for a in range(min(sh, height - i * sh)):
+                    r = i * sh + a
+                    for b in range(min(sw, width - j * sw)):
+                        s = j * sw + b
+                        if a < ph and b < pw:
+                            k = a * pw + b
+                            for c in range(channels):
+                                dx[n, r, s, c] = g[n, i, j, c] if argmax[n, i, j, c] == k else 0
+                        else:                      # between windows (stride > pool)
+                            for c in range(channels):
+                                dx[n, r, s, c] = 0
+        for r in range(height):                    # the margin no window reaches
             for s in range(width):
-                j = min(s // sw, ow - 1)
-                b = s - j * sw
-                if a < ph and b < pw:
-                    k = a * pw + b
-                    for c in range(channels):
-                        dx[n, r, s, c] = g[n, i, j, c] if argmax[n, i, j, c] == k else 0
-                else:                          # between windows, or past the last one
+                if r >= oh * sh or s >= ow * sw:
                     for c in range(channels):
                         dx[n, r, s, c] = 0
 
@@ -179,8 +174,7 @@ def max_pool_forward(x, pool, strides, padding, with_argmax=True):
     if _loops_fit(xpad) and oh > 0 and ow > 0:
         y = numpy.empty((x.shape[0], oh, ow, x.shape[3]), x.dtype)
         argmax = numpy.empty(y.shape, "uint8" if len(offsets) <= 255 else "int32")
-        run_parallel(parallel(_max_pool_loop), xpad, pool[0], pool[1], strides[0],
-                     strides[1], y, argmax)
+        jit(_max_pool_loop)(xpad, pool[0], pool[1], strides[0], strides[1], y, argmax)
         argmax = argmax if with_argmax else None
         return (y[:, 0], None if argmax is None else argmax[:, 0]) if squeeze else (y, argmax)
     y = _offset_view(xpad, 0, 0, oh, ow, strides).copy()
@@ -219,8 +213,7 @@ def max_pool_backward(g, argmax, x_shape, pool, strides, padding):
     disjoint = _disjoint(pool, strides)
     if disjoint and _loops_fit(g) and g.size:
         dx = numpy.empty(padded_shape, g.dtype)
-        run_parallel(parallel(_max_pool_backward_loop), g, argmax, pool[0], pool[1],
-                     strides[0], strides[1], dx)
+        jit(_max_pool_backward_loop)(g, argmax, pool[0], pool[1], strides[0], strides[1], dx)
         dx = _unpad(dx, pads, x_shape)
         return dx[:, 0] if squeeze else dx
     dx = _gradient_buffer(padded_shape, oh, ow, pool, strides, g.dtype, xp)
