@@ -175,8 +175,8 @@ class Selu(Function):
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + e⁻ˣ).   dy/dx = σ(x)·(1 - σ(x)) = y·(1 - y).
 
-    Computed from e^(-|x|), which never overflows: 1/(1 + e^(-|x|)) for x >= 0 and
-    e^(-|x|)/(1 + e^(-|x|)) for x < 0 (the same value, rearranged).
+    The kernel computes it as written, in four passes; where e⁻ˣ overflows (x < -88 in
+    float32) it gives 1 / (1 + inf) = 0, the right limit.
 
     Rule: dL/dx = g · z · (1 - z)
     """

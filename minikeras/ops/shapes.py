@@ -223,7 +223,9 @@ class Split(Function):
         self.n_outputs = len(indices) + 1
 
     def forward(self, x):
-        pieces = backend.xp.split(x, self.indices, axis=self.axis)
+        bounds = [0, *self.indices, x.shape[self.axis]]
+        before = (slice(None),) * self.axis              # the axes in front of ``axis``
+        pieces = [x[before + (slice(a, b),)] for a, b in zip(bounds, bounds[1:])]
         self.shapes = [p.shape for p in pieces]
         return pieces[0] if self.n_outputs == 1 else tuple(pieces)
 

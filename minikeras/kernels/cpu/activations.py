@@ -97,12 +97,22 @@ def leaky_relu_grad(g, x, negative_slope):
     return g * array_module(x).where(x > 0, 1.0, negative_slope).astype(g.dtype)
 
 
-def sigmoid(x):
-    """1 / (1 + e⁻ˣ), computed from e^(-|x|), which never overflows: 1/(1 + e^(-|x|)) for
-    x >= 0 and e^(-|x|)/(1 + e^(-|x|)) for x < 0 (the same value, rearranged)."""
+def sigmoid(x, out=None):
+    """1 / (1 + e⁻ˣ) in four passes over one array: -x, e^(-x), 1 + e^(-x), its reciprocal.
+    The array is ``out`` when given (``x`` itself for in place), else a new one.
+
+    Where x < -88 (float32; -709 in float64) e^(-x) overflows to inf, and 1 / (1 + inf) = 0
+    is the right limit, so the overflow warning is silenced rather than avoided. (The form
+    that never overflows, from e^(-|x|) and a ``where``, takes nine passes and four
+    temporaries: 2.2x the time on a (64, 128) block.)"""
     xp = array_module(x)
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    y = xp.empty_like(x) if out is None else out     # (x of a float dtype)
+    with np.errstate(over="ignore"):
+        xp.negative(x, out=y)
+        xp.exp(y, out=y)
+        y += 1
+        xp.reciprocal(y, out=y)
+    return y
 
 
 def sigmoid_grad(g, y):

@@ -21,25 +21,11 @@ state before the first kept step), so outputs[t] always equals the state after s
 The code is written once for NumPy and CuPy arrays (``xp = array_module(x)``). Every scalar
 is a Python float, so float32 stays float32.
 """
-import numpy
-
 from ..arrays import array_module
+from .activations import sigmoid
 
 __all__ = ["lstm_sequence_forward", "lstm_sequence_backward",
            "gru_sequence_forward", "gru_sequence_backward", "release_sequence_buffers"]
-
-
-def _sigmoid_(a):
-    """a ← σ(a) = 1 / (1 + e^(-a)), in place: four passes and no temporary (faster than
-    the tanh-based form in NumPy). For a < -88 e^(-a) overflows float32 to inf, and
-    1 / (1 + inf) = 0 is the right limit, so the overflow warning is silenced, not avoided."""
-    xp = array_module(a)
-    with numpy.errstate(over="ignore"):
-        xp.negative(a, out=a)
-        xp.exp(a, out=a)
-        a += 1.0
-        xp.reciprocal(a, out=a)
-    return a
 
 
 # ------------------------------------------------------------------------- step buffers
@@ -168,7 +154,7 @@ def lstm_sequence_forward(x, h0, c0, kernel, recurrent_kernel, bias=None, mask=N
         z = gates[t]
         xp.matmul(h, U4, out=rec)                      # h_{t-1} U, gate by gate
         z += rec
-        _sigmoid_(z[:3])                               # i, f, o
+        sigmoid(z[:3], out=z[:3])                      # i, f, o
         xp.tanh(z[3], out=z[3])                        # c̃
         i, f, o, g = z
         xp.multiply(f, c, out=cells[t])                # c = f·c_prev + i·c̃
@@ -309,13 +295,13 @@ def gru_sequence_forward(x, h0, kernel, recurrent_kernel, bias=None, mask=None,
             if rec_bias is not None:
                 rec += rec_bias
             a[:2] += rec[:2]
-            _sigmoid_(a[:2])                           # z, r
+            sigmoid(a[:2], out=a[:2])                  # z, r
             kept[t] = rec[2]
             xp.multiply(a[1], kept[t], out=tmp)        # r ⊙ (h U_h + rb_h)
         else:
             xp.matmul(h, U3[:2], out=rec)
             a[:2] += rec
-            _sigmoid_(a[:2])
+            sigmoid(a[:2], out=a[:2])
             xp.multiply(a[1], h, out=kept[t])          # (r ⊙ h) U_h
             xp.matmul(kept[t], U3[2], out=tmp)
         a[2] += tmp

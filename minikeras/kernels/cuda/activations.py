@@ -205,7 +205,8 @@ def _sigmoid_kernel(x, out):
 
 
 def sigmoid(x):
-    """1 / (1 + e⁻ˣ) from e^(-|x|), as the CPU computes it; one thread per element."""
+    """1 / (1 + e⁻ˣ) from e^(-|x|), one thread per element: the branch that never overflows
+    costs a thread nothing, where on the CPU it would cost five more passes over the array."""
     return _map(_sigmoid_kernel, x) if _ours(x) else cpu.sigmoid(x)
 
 
