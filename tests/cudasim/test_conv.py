@@ -103,17 +103,20 @@ def test_convolutions_match_their_cpu_twins(shape, k, s, d, pads, groups, dtype,
         assert dx.shape == shape, name
         np.testing.assert_allclose(dx, cpu_conv.conv_input_grad(g, w, shape, s, d, pads, groups),
                                    rtol=rtol, atol=rtol, err_msg=name)
+    # the CPU's code with our im2col: for one input channel, cols has a column of ones too
+    assert cols.shape == cols_cpu.shape
+    ones = cols.ndim == 2 and cols.shape[1] == k[0] * k[1] * shape[3] + 1
+    assert ones == (shape[3] == 1)
     dw_cpu = cpu_conv.conv_kernel_grad(x, g, w.shape, s, d, pads, groups)
     for given_cols in (cols, None):
         dw, db = cuda_conv.conv_kernel_grad(x, g, w.shape, s, d, pads, groups, cols=given_cols,
                                             with_bias=True)
-        assert db is None
         np.testing.assert_allclose(dw, dw_cpu, rtol=rtol, atol=rtol)
-    if cols_cpu is not None and cols_cpu.ndim == 2 and cols_cpu.shape[1] == cols.shape[1] + 1:
-        # the CPU's cols with a column of ones: the bias gradient comes with dW, as there
-        dw, db = cuda_conv.conv_kernel_grad(x, g, w.shape, s, d, pads, groups, cols=cols_cpu,
-                                            with_bias=True)
-        np.testing.assert_allclose(db, g.reshape(-1, g.shape[-1]).sum(0), rtol=rtol, atol=rtol)
+        if ones and given_cols is not None:    # the bias gradient comes with dW, as there
+            np.testing.assert_allclose(db, g.reshape(-1, g.shape[-1]).sum(0), rtol=rtol,
+                                       atol=rtol)
+        else:
+            assert db is None
 
 
 def test_convolutions_a_chunk_of_samples_at_a_time(monkeypatch):
@@ -163,6 +166,11 @@ def test_conv_op_runs_our_kernels_and_matches_numpy(kw, readable):
             got = _conv_and_grads(x, w, b, **kw)
     launched = {e.name.split(":")[-1] for e in t.all_events() if e.kind == "cuda"}
     assert {"_im2col_kernel", "_col2im_kernel"} <= launched, launched
+    # conv_forward is the CPU's code, run with our im2col and its kernel
+    forward, = [e for e in t.all_events() if e.name == "kernels/cuda/conv.py:conv_forward"]
+    inside = [e.name for e in forward.walk()]
+    assert "kernels/cuda/conv.py:_im2col_kernel" in inside, inside
+    assert "kernels/cpu/conv.py:im2col" not in inside, inside
     expected = _on_cpu_table(lambda: _conv_and_grads(x, w, b, **kw))
     for a, e in zip(got, expected):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)

@@ -93,8 +93,10 @@ def test_keras_model_fits_through_the_cuda_backend():
                                      ("Adam", {}), ("Adam", {"amsgrad": True})])
 def test_optimizer_kernels_match_their_cpu_twins(name, hp):
     """The update kernels of the CUDA table against the CPU (SGD's loop, Adam's NumPy
-    formula), two steps on a tiny weight. (The simulator computes math.sqrt in float64, so
-    Adam may differ in the last bit from float32 hardware.)"""
+    formula), two steps on a tiny weight. SGD's kernels and loops call one rule of an
+    element (kernels/cpu/updates.py), which the simulator runs as Python: the same bits.
+    (The simulator computes math.sqrt in float64, so Adam may differ in the last bit from
+    float32 hardware.)"""
     from minikeras import optim
     from minikeras.tensor import Tensor, Variable
     assert backend.kernels.sgd_update.__module__ == "minikeras.kernels.cuda.updates"
@@ -113,6 +115,8 @@ def test_optimizer_kernels_match_their_cpu_twins(name, hp):
                 opt.apply([Tensor(g)], [v])
             results.append(v.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-7)
+    if name == "SGD":
+        np.testing.assert_array_equal(results[0], results[1])
     assert not np.array_equal(results[0], w)
 
 

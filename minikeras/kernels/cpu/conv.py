@@ -120,10 +120,18 @@ def _batch_chunk(per_sample_bytes, n):
     return max(1, min(n, COLS_BUDGET // max(per_sample_bytes, 1)))
 
 
-def conv_forward(x, w, strides, dilation, pads, groups=1, bias=None, keep_cols=True):
+def conv_forward(x, w, strides, dilation, pads, groups=1, bias=None, keep_cols=True,
+                 im2col=None):
     """The convolution of ``x`` (N, H, W, C) with ``w`` (kh, kw, C/G, O), plus ``bias`` (O,)
     if given: returns ``(y, cols)`` with y (N, OH, OW, O) and cols (for the kernel gradient;
-    None when it was too large to keep, or ``keep_cols`` is False)."""
+    None when it was too large to keep, or ``keep_cols`` is False).
+
+    ``im2col`` builds cols: this module's :func:`im2col` unless given (the GPU passes its own
+    kernel; the rest is the same array code). A given one must take ``ones=True``, as the
+    GPU's does: the one-channel branch below runs with it."""
+    # This module's im2col looked up now, not bound when the function was defined, so that
+    # a stand-in put in its place (debug.trace's timer) is the one called.
+    im2col = im2col or globals()["im2col"]
     xp = array_module(x)
     n, c = x.shape[0], x.shape[3]
     kh, kw, _, o = w.shape

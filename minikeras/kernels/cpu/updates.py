@@ -8,6 +8,12 @@ Each kernel here is that loop over the elements, written in plain Python and com
 Numba (``njit``) the first time it runs (a few tenths of a second, then cached on disk).
 ``SGD.fused_update_step`` calls it.
 
+The rule for one element is written once, here: ``sgd_element`` and
+``sgd_momentum_element``, plain Python functions of scalars. The loops below call them,
+compiled inline by Numba (``jit.element``); the CUDA kernels of ``kernels/cuda/updates.py``
+call the same two functions, compiled as inline device functions. So the CPU and the GPU run
+one formula, and the simulator runs it as the Python written here.
+
 Only SGD has a loop. An Adam loop was measured slower than Adam's NumPy formula on every
 weight of the benchmarks' models (``benchmarks/bench_optimizer_update.py``), so Adam runs
 its formula on the CPU.
@@ -19,6 +25,7 @@ runs its NumPy formula, when the arrays are not contiguous NumPy arrays of one f
 """
 import numpy as np
 
+from .jit import element
 from .jit import jit as _jit
 
 __all__ = ["sgd_update"]
@@ -26,21 +33,37 @@ __all__ = ["sgd_update"]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+# --------------------------------------------------------------------------- one element
+@element
+def sgd_element(w, g, lr):
+    """The new weight of one element: ``w - g·lr``."""
+    return w - g * lr
+
+
+@element
+def sgd_momentum_element(w, m, g, lr, mu, nesterov):
+    """``(new w, new m)`` of one element with momentum ``mu``:
+
+        step = g·lr
+        m' = m·mu - step
+        w' = w + m'               (w + (m'·mu - step) for Nesterov)
+    """
+    step = g * lr
+    velocity = m * mu - step
+    if nesterov:
+        return w + (velocity * mu - step), velocity
+    return w + velocity, velocity
+
+
 # --------------------------------------------------------------------------- the loops
 def _sgd_loop(w, g, lr):
     for i in range(w.size):
-        w[i] = w[i] - g[i] * lr
+        w[i] = sgd_element(w[i], g[i], lr)
 
 
 def _sgd_momentum_loop(w, m, g, lr, mu, nesterov):
     for i in range(w.size):
-        step = g[i] * lr
-        velocity = m[i] * mu - step
-        m[i] = velocity
-        if nesterov:
-            w[i] = w[i] + (velocity * mu - step)
-        else:
-            w[i] = w[i] + velocity
+        w[i], m[i] = sgd_momentum_element(w[i], m[i], g[i], lr, mu, nesterov)
 
 
 def _flat(*arrays):

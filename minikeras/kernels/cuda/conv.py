@@ -39,9 +39,10 @@ back. col2im adds in the dtype of cols: the launcher passes it a ``zero`` of tha
 start the sum from, since a literal ``0.0`` would make Numba add in float64.
 
 **The convolutions** take the CPU's signatures and its matrix products, with our im2col and
-col2im: ``conv_forward`` is im2col then one matmul (batched over the groups), the bias added
-in place (the CPU's column of ones for a one-channel input is not used: on the GPU the bias
-is one cheap pass); ``conv_input_grad`` is col2im(g @ Wᵀ); ``conv_input_grad_by_offset`` is the
+col2im: ``conv_forward`` is the CPU's, called with our im2col (im2col then one matmul,
+batched over the groups, the bias added in place, or for one input channel carried in the
+matmul by the column of ones our im2col adds with ``ones=True``, as on the CPU);
+``conv_input_grad`` is col2im(g @ Wᵀ), the CPU's code too; ``conv_input_grad_by_offset`` is the
 same here (the CPU's form saves the patch-gradient matrix with kh·kw products and strided
 adds, kh·kw + 1 launches on a GPU where this is two); ``conv_kernel_grad`` is colsᵀ @ g. As on
 the CPU, a batch whose cols would pass ``COLS_BUDGET`` goes a chunk of samples at a time.
@@ -51,7 +52,7 @@ from numba import cuda
 
 from ..arrays import array_module
 from ..cpu import conv as cpu_conv
-from ..cpu.conv import _batch_chunk, _cols_times_kernel, _kernel_product, _out_hw
+from ..cpu.conv import _batch_chunk, _kernel_product, _out_hw
 from .launch import grid_1d, launch
 
 __all__ = ["im2col", "col2im", "conv_forward", "conv_input_grad", "conv_input_grad_by_offset",
@@ -171,21 +172,11 @@ def col2im(cols, input_shape, kernel_size, strides, dilation, pads, groups=1):
 def conv_forward(x, w, strides, dilation, pads, groups=1, bias=None, keep_cols=True):
     """The convolution of ``x`` (N, H, W, C) with ``w`` (kh, kw, C/G, O), plus ``bias`` (O,)
     if given: ``(y, cols)``, y (N, OH, OW, O), cols our im2col's (None when it was built a
-    chunk at a time, or ``keep_cols`` is False), then one matmul."""
-    xp = array_module(x)
-    n, c = x.shape[0], x.shape[3]
-    kh, kw, _, o = w.shape
-    oh, ow = _out_hw(x.shape, (kh, kw), strides, dilation, pads)
-    chunk = _batch_chunk(oh * ow * kh * kw * c * x.dtype.itemsize, n)
-    if chunk == n:
-        cols = im2col(x, (kh, kw), strides, dilation, pads, groups)
-        y = _cols_times_kernel(cols, w, groups, bias)
-        return y.reshape(n, oh, ow, o), (cols if keep_cols else None)
-    y = xp.empty((n, oh, ow, o), dtype=x.dtype)
-    for start in range(0, n, chunk):
-        part = im2col(x[start:start + chunk], (kh, kw), strides, dilation, pads, groups)
-        y[start:start + chunk] = _cols_times_kernel(part, w, groups, bias).reshape(-1, oh, ow, o)
-    return y, None
+    chunk at a time, or ``keep_cols`` is False). The CPU's code (``kernels/cpu/conv.py``: one
+    matmul, a chunk of the batch at a time, the bias as a column of ones for one input
+    channel) with our im2col."""
+    return cpu_conv.conv_forward(x, w, strides, dilation, pads, groups, bias, keep_cols,
+                                 im2col=im2col)
 
 
 def conv_input_grad(g, w, input_shape, strides, dilation, pads, groups=1):

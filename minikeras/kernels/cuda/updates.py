@@ -1,14 +1,18 @@
 """Optimizer kernels for the GPU: one thread per weight element (grid-stride).
 
-``sgd_update`` does the arithmetic of the CPU loop in ``kernels/cpu/updates.py`` (which
-explains why one pass pays); ``adam_update`` does that of ``Adam.update_step`` in
-``optim/rules.py``, in one launch where CuPy would make about ten. Adam has no CPU twin: on
-the CPU its NumPy formula is faster than a loop."""
+The SGD kernels call the rule of one element written in ``kernels/cpu/updates.py``
+(``sgd_element``, ``sgd_momentum_element``, where the CPU loops call it too, and where it
+is said why one pass pays), compiled here as inline device functions: the GPU runs the
+CPU's arithmetic, operation by operation. ``adam_update`` does the arithmetic of
+``Adam.update_step`` in ``optim/rules.py``, in one launch where CuPy would make about ten;
+it is written out in its kernel, since Adam has no CPU loop to share it with: on the CPU its
+NumPy formula is faster than a loop."""
 import math
 
 from numba import cuda
 
 from ..arrays import array_module
+from ..cpu.updates import sgd_element, sgd_momentum_element
 from .launch import grid_1d, launch
 
 __all__ = ["sgd_update", "adam_update"]
@@ -23,24 +27,23 @@ PTX_SIGNATURES = {
 }
 
 
+# The CPU's rules of one element, compiled into each kernel that calls them.
+_sgd_element = cuda.jit(device=True, inline="always")(sgd_element)
+_sgd_momentum_element = cuda.jit(device=True, inline="always")(sgd_momentum_element)
+
+
 @cuda.jit
 def _sgd_kernel(w, g, lr):
     start, stride = cuda.grid(1), cuda.gridsize(1)
     for i in range(start, w.size, stride):
-        w[i] = w[i] - g[i] * lr
+        w[i] = _sgd_element(w[i], g[i], lr)
 
 
 @cuda.jit
 def _sgd_momentum_kernel(w, m, g, lr, mu, nesterov):
     start, stride = cuda.grid(1), cuda.gridsize(1)
     for i in range(start, w.size, stride):
-        step = g[i] * lr
-        velocity = m[i] * mu - step
-        m[i] = velocity
-        if nesterov:
-            w[i] = w[i] + (velocity * mu - step)
-        else:
-            w[i] = w[i] + velocity
+        w[i], m[i] = _sgd_momentum_element(w[i], m[i], g[i], lr, mu, nesterov)
 
 
 @cuda.jit
