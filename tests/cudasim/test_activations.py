@@ -2,14 +2,9 @@
 (kernels/cpu/activations.py), in Numba's CUDA simulator: sizes of one, sizes that do not fill
 a block of 128 threads and one that needs two blocks, special values (NaN, infinities, the
 kinks of the masks), float32 and float64; then each op on the cuda backend against the same
-op on the CPU table, its forward and its gradient; then the real compiler's PTX of the
-float32 kernels, which must hold no float64 instruction (the simulator computes in whatever
-type Python gives and would never show one)."""
-import json
-import os
-import subprocess
-import sys
-
+op on the CPU table, its forward and its gradient. (That the float32 kernels hold no
+float64 instruction, which the simulator cannot show, is checked on their PTX in
+test_ptx.py.)"""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -174,36 +169,3 @@ def test_op_runs_its_kernels_and_gives_the_numpy_answer(fn, forward, gradient, m
     np.testing.assert_allclose(value, cpu_value, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(grad, cpu_grad, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(grad, readable_grad, rtol=1e-5, atol=1e-6)
-
-
-_PTX_TYPES = r"""
-import json, re, sys
-from numba import cuda
-from minikeras.kernels.cuda import activations as m
-report = {}
-for name in sys.argv[1:]:
-    ptx, _ = cuda.compile_ptx(getattr(m, name).py_func, m.PTX_SIGNATURES[name][0], cc=(7, 5))
-    report[name] = sorted(set(re.findall(r"\b[a-z]+(?:\.[a-z0-9]+)*\.f64\b", ptx)))
-print(json.dumps(report))
-"""
-
-ELEMENTWISE_KERNELS = sorted({k for o in OPS for k in o[1:] if k}
-                             | {"_relu_kernel", "_relu_grad_kernel"})
-
-
-def test_float32_kernels_compute_in_float32_on_a_gpu():
-    """A float64 constant (``1.0``, ``0``) in a kernel makes the real compiler turn float32
-    arithmetic into float64, slower on every GPU; the simulator cannot show it, the PTX does."""
-    env = dict(os.environ)
-    env.pop("NUMBA_ENABLE_CUDASIM", None)
-    env["MINIKERAS_BACKEND"] = "numpy"
-    result = subprocess.run([sys.executable, "-c", _PTX_TYPES, *ELEMENTWISE_KERNELS], env=env,
-                            capture_output=True, text=True)
-    if result.returncode != 0 and ("DynamicLibNotFoundError" in result.stderr
-                                   or "libnvvm" in result.stderr.lower()
-                                   or "nvrtc" in result.stderr.lower()):
-        pytest.skip("the NVVM/NVRTC libraries are not installed (pip install 'numba-cuda[cu13]')")
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(report) == set(ELEMENTWISE_KERNELS)
-    assert not {name: ops for name, ops in report.items() if ops}, report

@@ -169,8 +169,12 @@ def _max_pool_gather_kernel(h, argmax, out, ph, pw, sh, sw, top, left):
         n, i = divmod(rest, out.shape[1])
         k = argmax[n, i, j, c]
         r, s = i * sh + k // pw - top, j * sw + k % pw - left
-        inside = 0 <= r < h.shape[1] and 0 <= s < h.shape[2]
-        out[n, i, j, c] = h[n, r, s, c] if inside else 0
+        # Two stores, not ``h[...] if inside else 0``: that expression's type is float64
+        # (float32 and an integer unify to it), a round trip through float64 on a GPU.
+        if 0 <= r < h.shape[1] and 0 <= s < h.shape[2]:
+            out[n, i, j, c] = h[n, r, s, c]
+        else:                                   # the padding
+            out[n, i, j, c] = 0
 
 
 def max_pool_gather(h, argmax, pool, strides, padding):
