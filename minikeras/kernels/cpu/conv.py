@@ -167,13 +167,14 @@ def _cols_times_kernel(cols, w, groups, bias):
     return y
 
 
-def conv_input_grad(g, w, input_shape, strides, dilation, pads, groups=1, col2im=col2im):
+def conv_input_grad(g, w, input_shape, strides, dilation, pads, groups=1, col2im=None):
     """dL/dx of the convolution, given dL/dy ``g`` (N, OH, OW, O): col2im(g @ Wᵀ).
 
     ``g @ Wᵀ`` is the gradient of every patch (one row per output pixel), and col2im adds
     each patch's gradient back onto the input cells it was read from. With ``w`` laid out
     (kh, kw, out, in) this is also the transposed convolution of ``g``. (The GPU passes its
     own ``col2im`` kernel; the rest is the same array code.)"""
+    col2im = col2im or globals()["col2im"]   # looked up now, as in conv_forward
     xp = array_module(g)
     n, oh, ow, o = g.shape
     kh, kw = w.shape[:2]
