@@ -50,6 +50,8 @@ ALLOWED_IN_FUNCTIONS = {
         "CuPy exists only on a machine with a GPU",
     ("kernels/cpu/jit.py", "numba"):
         "importing Numba takes about half a second; only the first compiled loop pays it",
+    ("kernels/cpu/threads.py", "threadpoolctl"):
+        "needed only by set_num_threads, to find and set the thread pool of NumPy's BLAS",
     ("utils/plots.py", "matplotlib"):
         "importing matplotlib takes about a third of a second; only the first plot pays it",
     ("saving/weights_h5.py", "h5py"):
