@@ -391,35 +391,18 @@ def check_one_step(model, weights, x, y):
 
 def report_memory(weights, x, y, with_minikeras):
     """The untimed tracemalloc pass: the peak memory one step allocates, minikeras against
-    the floor, printed with the verdict against TARGET_MEMORY."""
+    the floor, printed with the verdict against TARGET_MEMORY. The floor makes its buffers
+    fresh in every step, so the plain step is what it measures."""
     steps = {"numpy floor": NumpyConvNet(weights, x, y).step}
     if with_minikeras:
         steps = {"minikeras": minikeras_step(build_minikeras(weights), x, y), **steps}
-    peaks = common.peak_memory(steps)
-    memory = {"peak_bytes": peaks, "target": TARGET_MEMORY}
-    rows = []
-    for name, peak in peaks.items():
-        ratio = peak / peaks["numpy floor"]
-        ok = None
-        if name != "numpy floor":
-            memory[f"{name}_vs_floor"] = ratio
-            memory["meets_target"] = ratio <= TARGET_MEMORY
-            ok = common.verdict(memory["meets_target"])
-        rows.append([name, peak / 2**20, ratio, ok])
-    common.print_table(["peak of one step", "MiB", "/numpy", f"<= {TARGET_MEMORY:g}x floor"],
-                       rows)
-    print("Peak memory allocated during one step above what was live at its start "
-          "(tracemalloc, a separate untimed pass; PyTorch's allocator is invisible to it).")
-    print()
-    return memory
+    return common.report_memory(steps, TARGET_MEMORY)
 
 
 # --------------------------------------------------------------------------- main
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    common.add_timing_options(p, rounds=10, steps=3, warmup=5)
-    p.add_argument("--no-memory", action="store_true",
-                   help="skip the tracemalloc pass that measures each step's peak memory")
+    common.add_timing_options(p, rounds=10, steps=3, warmup=5, memory=True)
     return p.parse_args(argv)
 
 
@@ -483,6 +466,7 @@ def main(argv=None):
             "unit": "milliseconds per step",
             "mflop_per_step": flops / 1e6,
             "config": vars(args),
+            "threads": n_threads,
             "environment": env,
             "threadpools": pools,
             "minikeras_left_out": mk_note,

@@ -151,11 +151,16 @@ class NumpyLSTM:
         kernel, recurrent, bias, dense, dense_bias = weights
         self.params = [to_floor(kernel), to_floor(recurrent), to_floor(bias),
                        dense.copy(), dense_bias.copy()]
-        self.grads = [np.empty_like(w) for w in self.params]
-        self.lr = lr
+        self.x, self.y, self.lr = x, y, lr
+        self.allocate()
+
+    def allocate(self):
+        """The gradients, the batch time-major and the buffers of a step, made anew."""
+        x = self.x
         b, t, u = x.shape[0], x.shape[1], UNITS
+        self.grads = [np.empty_like(w) for w in self.params]
         self.xs = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(t * b, -1)  # (T*B, D)
-        self.y, self.rows = y, np.arange(b)
+        self.rows = np.arange(b)
         f32 = np.float32
         self.gates = np.empty((t, b, 4 * u), f32)   # z, then the activated gates in place
         self.dgates = np.empty((t, b, 4 * u), f32)  # the gates' derivatives, then dz
@@ -254,6 +259,12 @@ class NumpyLSTM:
         loss = self.forward_backward()
         self.update()
         return loss
+
+    def step_in_new_buffers(self):
+        """A step that makes its gradients and buffers first, for the memory pass: what
+        the step works in then counts in its peak, as minikeras's arrays do."""
+        self.allocate()
+        return self.step()
 
 
 # --------------------------------------------------------------------------- minikeras
@@ -374,10 +385,26 @@ def check_one_step(model, weights, x, y):
     return worst
 
 
+def report_memory(weights, x, y, mk_variants):
+    """The untimed tracemalloc pass: the peak memory of one step of every variant against
+    the floor's. The floor and the fused LSTM keep their step buffers from one step to the
+    next; in this pass the floor's step makes its buffers first, and the pool that the
+    fused LSTM takes its (T, ...) buffers from is emptied before each minikeras step, so
+    that they count."""
+    from minikeras.kernels.cpu import recurrent
+    steps = {name: minikeras_step(build_minikeras(weights, use_cudnn), x, y)
+             for name, use_cudnn in mk_variants.items()}
+    steps["numpy floor"] = NumpyLSTM(weights, x, y).step_in_new_buffers
+    note = (common.MEMORY_NOTE + " The buffers that the floor and the fused LSTM keep from "
+            "one step to the next are made anew in the measured step, so they count.")
+    return common.report_memory(steps, note=note,
+                                drop={name: recurrent._spare.clear for name in mk_variants})
+
+
 # --------------------------------------------------------------------------- main
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    common.add_timing_options(p, rounds=10, steps=3, warmup=5)
+    common.add_timing_options(p, rounds=10, steps=3, warmup=5, memory=True)
     p.add_argument("--cell-loop", action="store_true",
                    help="also check and time LSTM(use_cudnn=False), the cell run step by step "
                         "from primitive ops")
@@ -424,6 +451,8 @@ def main(argv=None):
               f"{step_err:.1e} (loss, and weights relative to the size of the update)")
     print()
 
+    memory = None if args.no_memory else report_memory(weights, x, y, mk_variants)
+
     variants = {name: minikeras_step(build_minikeras(weights, use_cudnn), x, y)
                 for name, use_cudnn in mk_variants.items()}
     if torch is not None:
@@ -443,12 +472,14 @@ def main(argv=None):
             "unit": "milliseconds per step",
             "mflop_per_step": flops / 1e6,
             "config": vars(args),
+            "threads": n_threads,
             "environment": env,
             "threadpools": pools,
             "minikeras_left_out": mk_note,
             "check": {"rel_error_vs_floor": errors, "worst": worst,
                       "one_step_worst": step_err, "gradient_dtypes": dtypes},
             "targets": {"vs_torch": TARGET_VS_TORCH, "vs_floor": TARGET_VS_FLOOR},
+            "memory": memory,
             **timing,
         })
         print(f"Wrote {args.json}")

@@ -109,10 +109,14 @@ class NumpyMLP:
 
     def __init__(self, weights, x, y, lr=LR):
         self.params = [w.copy() for w in weights]
-        self.grads = [np.empty_like(w) for w in weights]
         self.x, self.y, self.lr = x, y, lr
-        b = x.shape[0]
+        self.allocate()
+
+    def allocate(self):
+        """The gradients and the buffers of a step, made anew."""
+        b = self.x.shape[0]
         h = SIZES[1:]
+        self.grads = [np.empty_like(w) for w in self.params]
         self.rows = np.arange(b)
         self.h0 = np.empty((b, h[0]), np.float32)
         self.h1 = np.empty((b, h[1]), np.float32)
@@ -169,6 +173,12 @@ class NumpyMLP:
         loss = self.forward_backward()
         self.update()
         return loss
+
+    def step_in_new_buffers(self):
+        """A step that makes its gradients and buffers first, for the memory pass: what
+        the step works in then counts in its peak, as minikeras's arrays do."""
+        self.allocate()
+        return self.step()
 
 
 # --------------------------------------------------------------------------- minikeras
@@ -296,6 +306,17 @@ def check_one_step(model, weights, x, y):
     return worst
 
 
+def report_memory(weights, x, y):
+    """The untimed tracemalloc pass: the peak memory of one minikeras step against the
+    floor's. The floor keeps its gradients and buffers from one step to the next; in this
+    pass its step makes them anew, so that they count."""
+    steps = {"minikeras": minikeras_step(build_minikeras(weights), x, y),
+             "numpy floor": NumpyMLP(weights, x, y).step_in_new_buffers}
+    return common.report_memory(steps, note=common.MEMORY_NOTE + " The floor's gradients and "
+                                "buffers, which it keeps from one step to the next, are made "
+                                "anew in the measured step, so they count.")
+
+
 # --------------------------------------------------------------------------- fit overhead
 def fit_callables(weights, x, y):
     """Two callables over the same FIT_BATCHES x BATCH samples, on one model: one epoch of
@@ -324,7 +345,7 @@ def fit_callables(weights, x, y):
 # --------------------------------------------------------------------------- main
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    common.add_timing_options(p)
+    common.add_timing_options(p, memory=True)
     p.add_argument("--fit-rounds", type=int, default=6,
                    help="interleaved rounds of the fit part, one epoch of fit and its "
                         f"{FIT_BATCHES} train_on_batch steps each; 0 skips it (default 6)")
@@ -397,6 +418,8 @@ def main(argv=None):
     if not32:
         print(f"  WARNING: gradients not float32: {not32}")
     print()
+
+    memory = None if args.no_memory else report_memory(weights, x, y)
 
     variants = {
         "minikeras": minikeras_step(build_minikeras(weights), x, y, record_source=True),
@@ -494,12 +517,14 @@ def main(argv=None):
             "unit": "milliseconds per step",
             "mflop_per_step": flops / 1e6,
             "config": vars(args),
+            "threads": n_threads,
             "environment": env,
             "threadpools": pools,
             "check": {"rel_error_vs_floor": errors, "worst": worst,
                       "one_step_worst": step_err, "gradient_dtypes": dtypes},
             "targets": {"vs_torch": TARGET_VS_TORCH, "vs_floor": TARGET_VS_FLOOR,
                         "fit": TARGET_FIT},
+            "memory": memory,
             "stats": stats,
             "ratios": ratios,
             "others_cores": load_steps,

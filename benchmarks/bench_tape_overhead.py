@@ -30,9 +30,13 @@ for p in (ROOT, HERE):  # measure the minikeras of this checkout; find common.py
     if p not in sys.path:
         sys.path.insert(0, p)
 
+import common  # noqa: E402  (common imports no NumPy)
+
+if __name__ == "__main__":
+    common.preset_blas_threads(sys.argv[1:])  # before NumPy loads
+
 import numpy as np  # noqa: E402
 
-import common  # noqa: E402
 import minikeras  # noqa: E402
 from minikeras import autograd  # noqa: E402
 
@@ -156,22 +160,14 @@ def build_torch(torch):
 # --------------------------------------------------------------------------- main
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rounds", type=int, default=10,
-                   help="interleaved rounds; each runs a block of every variant (default 10)")
-    p.add_argument("--steps", type=int, default=5,
-                   help="timed steps per block (default 5)")
+    common.add_timing_options(p, rounds=10, steps=5, warmup=3)
     p.add_argument("--chains", type=int, default=200,
                    help="chains run in one timed step, so a step lasts well above the timer's "
                         "resolution (default 200)")
-    p.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
-    p.add_argument("--pause", type=float, default=0.15,
-                   help="seconds of sleep between blocks (default 0.15)")
-    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     return p.parse_args(argv)
 
 
-def import_torch(skip):
+def import_torch(skip, threads):
     if skip:
         return None, "skipped (--no-torch)"
     try:
@@ -179,13 +175,17 @@ def import_torch(skip):
     except Exception as e:  # ImportError, or a broken install
         return None, (f"not available ({type(e).__name__}: {e}); "
                       "install with: pip install torch==2.13.0")
-    torch.set_num_threads(1)  # three adds on 8 numbers: no thread pool work to share
-    return torch, f"{torch.__version__} (set_num_threads(1))"
+    torch.set_num_threads(threads)
+    return torch, f"{torch.__version__} (set_num_threads({threads}))"
 
 
 def main(argv=None):
     args = parse_args(argv)
-    torch, torch_note = import_torch(args.no_torch)
+    limiter, threads_note = common.limit_blas_threads(args.threads)
+    n_threads = args.threads or common.blas_threads() or os.cpu_count() or 1
+    # three adds on 8 numbers: no thread pool work to share, so torch gets 1 thread unless
+    # --threads says otherwise
+    torch, torch_note = import_torch(args.no_torch, args.threads or 1)
 
     variants = {
         "mk: backward": build_minikeras_backward(record_source=True),
@@ -200,14 +200,16 @@ def main(argv=None):
     env = common.environment()
     env["torch"] = torch_note
     env["minikeras"] = f"{minikeras.__version__} from {os.path.dirname(minikeras.__file__)}"
+    env["blas_threads"] = f"{n_threads} ({threads_note})"
     print("W3 tape overhead: y = x + c1 + c2 + c3 on float32 (8,), then backward; time per op")
-    for key in ("python", "numpy", "torch", "minikeras", "platform", "cpus", "loadavg"):
+    for key in ("python", "numpy", "torch", "minikeras", "blas_threads", "platform", "cpus",
+                "loadavg"):
         if key in env:
-            print(f"  {key:10s} {env[key]}")
+            print(f"  {key:12s} {env[key]}")
     pools = common.threadpool_lines()
     for line in pools:
-        print(f"  {'pool':10s} {line}")
-    print(f"  {'method':10s} {args.rounds} rounds x {args.steps} steps x {args.chains} chains, "
+        print(f"  {'pool':12s} {line}")
+    print(f"  {'method':12s} {args.rounds} rounds x {args.steps} steps x {args.chains} chains, "
           f"interleaved, {args.warmup} warm-up steps, {args.pause}s pause between blocks")
 
     # Every variant must compute the same y and dL/dx before its time means anything.
@@ -216,7 +218,7 @@ def main(argv=None):
         y, gx = check()
         if not (np.array_equal(y, y_ref) and np.array_equal(gx, gx_ref)):
             sys.exit(f"{name}: wrong result (y={y}, dL/dx={gx}; expected {y_ref}, {gx_ref})")
-    print(f"  {'check':10s} every variant gives the same y and dL/dx")
+    print(f"  {'check':12s} every variant gives the same y and dL/dx")
     print()
 
     n = args.chains
@@ -270,6 +272,7 @@ def main(argv=None):
             "workload": "y = x + c1 + c2 + c3 on float32 (8,), backward with dL/dy = g; per op",
             "unit": "microseconds per op",
             "config": vars(args),
+            "threads": n_threads,
             "environment": env,
             "threadpools": pools,
             "target_vs_torch": TARGET_VS_TORCH,
@@ -278,6 +281,7 @@ def main(argv=None):
             "samples_us_per_op": {k: [v * per_op_us for v in s] for k, s in samples.items()},
         })
         print(f"Wrote {args.json}")
+    del limiter  # the BLAS limit holds until here
 
 
 if __name__ == "__main__":

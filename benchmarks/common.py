@@ -397,7 +397,7 @@ def rel_error(a, ref):
 
 
 # --------------------------------------------------------------------------- memory
-def peak_memory(callables):
+def peak_memory(callables, drop=None):
     """Peak bytes allocated during one call of each callable, above what was allocated
     when the call began, as ``tracemalloc`` sees it: Python objects and NumPy's array
     buffers (NumPy reports them to tracemalloc); not PyTorch's, whose allocator does not.
@@ -405,14 +405,23 @@ def peak_memory(callables):
     Every callable runs once untraced first (lazy buildup such as optimizer slots is not a
     step's cost), and the peak is reset between callables. Tracing slows Python down a
     lot, so this is a separate pass, never mixed with timing. Returns {name: bytes}.
+
+    Arrays kept from one call to the next are not made in the call, so they do not count.
+    A step that works in such buffers counts them when it makes them anew: a floor's
+    callable can allocate its buffers first, and ``drop`` maps a name to a function that
+    empties a pool of reused buffers. It runs just before that callable's measured call,
+    outside the measurement, so that what it frees does not lower the peak.
     """
     import tracemalloc
+    drop = drop or {}
     for fn in callables.values():
         fn()
     peaks = {}
     tracemalloc.start()
     try:
         for name, fn in callables.items():
+            if name in drop:
+                drop[name]()
             gc.collect()
             tracemalloc.reset_peak()
             start = tracemalloc.get_traced_memory()[0]
@@ -421,6 +430,40 @@ def peak_memory(callables):
     finally:
         tracemalloc.stop()
     return peaks
+
+
+MEMORY_NOTE = ("Peak memory allocated during one step above what was live at its start "
+               "(tracemalloc, a separate untimed pass; PyTorch's allocator is invisible to it).")
+
+
+def report_memory(steps, target=None, note=MEMORY_NOTE, drop=None):
+    """The untimed memory pass of a step benchmark: ``peak_memory`` of ``steps`` (with
+    ``drop``), one of them "numpy floor", printed in MiB and over the floor's peak, with a
+    verdict against ``target`` (the most a variant may take, in floors) where there is one.
+    Returns the part of the JSON report that it makes: the peaks in bytes, the ratios to
+    the floor of every other variant and, with a target, their verdicts."""
+    peaks = peak_memory(steps, drop)
+    floor = peaks["numpy floor"]
+    memory = {"peak_bytes": peaks, "vs_floor": {}, "target": target, "meets_target": {}}
+    rows = []
+    for name, peak in peaks.items():
+        ratio = peak / floor if floor else float("nan")
+        row = [name, peak / 2**20, ratio]
+        if name != "numpy floor":
+            memory["vs_floor"][name] = ratio
+        if target is not None:
+            ok = None
+            if name != "numpy floor":
+                ok = memory["meets_target"][name] = ratio <= target
+            row.append(None if ok is None else verdict(ok))
+        rows.append(row)
+    headers = ["peak of one step", "MiB", "/numpy"]
+    if target is not None:
+        headers.append(f"<= {target:g}x floor")
+    print_table(headers, rows)
+    print(note)
+    print()
+    return memory
 
 
 # --------------------------------------------------------------------------- header
@@ -439,9 +482,9 @@ def print_header(title, env, pools, args, keys=("python", "numpy", "torch", "min
           f"{args.warmup} warm-up steps, {args.pause}s pause between blocks")
 
 
-def add_timing_options(parser, rounds=10, steps=3, warmup=5):
+def add_timing_options(parser, rounds=10, steps=3, warmup=5, memory=False):
     """The options every step benchmark takes: --rounds, --steps, --warmup, --pause,
-    --threads, --no-torch, --json."""
+    --threads, --no-torch, --json, and --no-memory where it has a memory pass."""
     parser.add_argument("--rounds", type=int, default=rounds,
                         help=f"interleaved rounds; each runs a block of every variant "
                              f"(default {rounds})")
@@ -456,6 +499,10 @@ def add_timing_options(parser, rounds=10, steps=3, warmup=5):
                              "OPENBLAS_NUM_THREADS before NumPy loads); torch gets the same "
                              "number. Default: leave the BLAS pool as it is")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    if memory:
+        parser.add_argument("--no-memory", action="store_true",
+                            help="skip the tracemalloc pass that measures each step's peak "
+                                 "memory")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     return parser
 
