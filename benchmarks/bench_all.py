@@ -17,7 +17,8 @@ as the environment makes it (OpenBLAS takes every core unless OPENBLAS_NUM_THREA
 otherwise); the table shows the count the script saw.
 
 Per workload and thread count the table gives the median and the best step of minikeras,
-of PyTorch and of the NumPy floor, minikeras over torch and over the floor (from the
+of PyTorch and of the hand-written floor (the NumPy floor; for W3 the minimal tape),
+minikeras over torch and over the floor (from the
 medians and from the bests, as the script computed them), and the peak memory of one
 minikeras step over the floor's. W3 (tape) works on arrays of 8 numbers, so its peak memory
 means nothing and is not measured.
@@ -48,6 +49,10 @@ WORKLOADS = {
     "tape": ("bench_tape_overhead.py", [], "mk: backward", "torch autograd"),
 }
 FLOOR = "numpy floor"
+# The hand-written floor of a workload, where it is not FLOOR: (its row, its ratios' prefix).
+# A chain of adds on 8 numbers costs bare NumPy almost nothing; the floor of a tape is the
+# least a tape can do.
+FLOORS = {"tape": ("minimal tape", "minimal")}
 UNITS = {"milliseconds per step": "ms/step", "microseconds per op": "us/op"}
 
 
@@ -137,11 +142,13 @@ def summary_row(name, threads, report):
     peaks = memory.get("peak_bytes", {})
     row = {"workload": name, "threads": report.get("threads"), "threads_requested": threads,
            "unit": report["unit"], "torch": report.get("environment", {}).get("torch")}
-    for key, variant in (("minikeras", mk_name), ("torch", torch_name), ("floor", FLOOR)):
+    floor, floor_ratios = FLOORS.get(name, (FLOOR, "numpy"))
+    row["floor"] = floor
+    for key, variant in (("minikeras", mk_name), ("torch", torch_name), ("floor", floor)):
         s = stats.get(variant)
         row[f"{key}_median"] = None if s is None else s["median"]
         row[f"{key}_best"] = None if s is None else s["min"]
-    for key, ratio in (("vs_torch", "torch"), ("vs_floor", "numpy")):
+    for key, ratio in (("vs_torch", "torch"), ("vs_floor", floor_ratios)):
         row[f"{key}_median"] = ratios.get(f"{ratio}_median")
         row[f"{key}_best"] = ratios.get(f"{ratio}_best")
     row["memory_vs_floor"] = memory.get("vs_floor", {}).get(mk_name)
@@ -173,8 +180,8 @@ def print_summary(rows, failures):
     print()
     common.print_table(headers, table)
     print("Times: the median and the best of each variant's timed steps. /torch and /floor: "
-          "minikeras over PyTorch and over the NumPy floor, from the medians and from the "
-          "bests. mem /floor: the peak memory of one minikeras step over the floor's "
+          "minikeras over PyTorch and over the hand-written floor (the NumPy floor; for tape "
+          "the minimal tape), from the medians and from the bests. mem /floor: the peak memory of one minikeras step over the floor's "
           "(tracemalloc). A '-' is a column that was not measured: torch skipped or not "
           "installed, or the memory of the tape workload, whose arrays are too small for it "
           "to mean anything.")

@@ -34,6 +34,10 @@ def test_the_summary_has_a_row_per_workload_and_thread_count(tmp_path):
     assert mlp["memory_vs_floor"] > 0
     assert mlp["minikeras_peak_bytes"] > 0 and mlp["floor_peak_bytes"] > 0
     assert tape["memory_vs_floor"] is None
+    assert (mlp["floor"], tape["floor"]) == ("numpy floor", "minimal tape")
+    tape_report = report["runs"][1]["report"]
+    assert tape["floor_median"] == tape_report["stats"]["minimal tape"]["median"]
+    assert tape["vs_floor_median"] == tape_report["ratios"]["mk: backward"]["minimal_median"]
     assert [run["script"] for run in report["runs"]] == ["bench_mlp_step.py",
                                                          "bench_tape_overhead.py"]
 
