@@ -13,10 +13,16 @@ product, the recurrent steps) are NumPy's ``matmul``, which hands them to the BL
 NumPy loaded (OpenBLAS or MKL); BLAS splits each product among its threads and reads the
 environment variables above itself. Our own compiled loops (``jit.py``: the ReLU masks,
 max pooling, the SGD update, the cross-entropy rows) run on the calling thread. Each was
-tried split among threads with Numba's ``prange`` on two cores, and none was faster at the
-medians: those loops are short passes over memory, and waking a second thread costs about
-what the pass does. So at any moment one pool is busy, and BLAS's threads and ours never
-compete for the cores.
+tried split among threads with Numba's ``prange`` on two cores, and none was faster inside
+a training step. The reason is BLAS: after each product OpenBLAS's worker threads keep
+spinning for a while, waiting for the next one, so the other cores are taken when our loop
+starts. The ReLU mask at the size of the MNIST convnet's first layer, (128, 26, 26, 32):
+686 µs on one thread and 417 µs on two when run alone, but 830 µs and 866 µs right after
+a matrix product (and with Numba's OpenMP pool instead of its own, 7.8 ms: two spinning
+pools). Making OpenBLAS's workers sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``) frees the
+cores, but every product then waits for its threads to wake: the MLP, convnet, LSTM and
+LSTM cell-loop steps on two threads were 5%, 6%, 48% and 18% slower. So at any moment one
+pool is busy, and BLAS's threads and ours never compete for the cores.
 
 ``set_num_threads(n)`` changes BLAS's pool for the whole process, through ``threadpoolctl``
 (a well-kept library that finds the BLAS NumPy loaded and calls that library's own setter).
