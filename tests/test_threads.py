@@ -55,6 +55,14 @@ def test_set_num_threads_refuses_what_is_not_a_count(bad, restore_threads):
     assert threads._chosen == chosen                     # nothing changed
 
 
+def test_set_num_threads_says_when_there_is_no_blas_pool(restore_threads, monkeypatch):
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: [])
+    with pytest.warns(RuntimeWarning, match=r"set_num_threads\(1\): threadpoolctl found no BLAS "
+                                            r"library loaded in this process"):
+        minikeras.config.set_num_threads(1)
+    assert minikeras.config.num_threads() == 1
+
+
 def test_importing_minikeras_changes_no_thread_pool():
     """A fresh interpreter: the BLAS pool has the same size before and after the import."""
     import subprocess

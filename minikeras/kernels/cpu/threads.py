@@ -29,6 +29,7 @@ pool is busy, and BLAS's threads and ours never compete for the cores.
 Importing minikeras changes no thread pool.
 """
 import os
+import warnings
 
 __all__ = ["num_threads", "set_num_threads"]
 
@@ -71,5 +72,10 @@ def set_num_threads(n):
         raise ValueError(f"set_num_threads expects a whole number of threads of at least 1, "
                          f"got {n!r}")
     import threadpoolctl
+    if not any(p["user_api"] == "blas" for p in threadpoolctl.threadpool_info()):
+        warnings.warn(f"set_num_threads({n}): threadpoolctl found no BLAS library loaded in "
+                      "this process, so no matrix-product thread pool was changed (NumPy's "
+                      "BLAS is one it does not know, or NumPy runs without one)",
+                      RuntimeWarning, stacklevel=2)
     threadpoolctl.threadpool_limits(limits=n, user_api="blas")
     _chosen = n
