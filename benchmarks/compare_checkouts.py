@@ -153,23 +153,38 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--pause", type=float, default=0.1)
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run the whole comparison this many times, with new workers each time, "
+                        "and report the median ratio over the runs (default 1)")
     p.add_argument("--json", help="also write every sample here")
     args = p.parse_args(argv)
-    rows, everything = [], {}
-    for name in args.workloads.split(","):
-        samples, where = compare(name, os.path.abspath(args.head), os.path.abspath(args.base),
-                                 args.threads, args.rounds, args.steps, args.warmup, args.pause)
-        h, b = samples["head"], samples["base"]
-        rows.append((name, median(b), min(b), median(h), min(h)))
-        everything[name] = {"samples": samples, "where": where}
+    names = args.workloads.split(",")
+    rows, everything = [], {name: [] for name in names}
+    for run in range(args.repeat):
+        for name in names:
+            samples, where = compare(name, os.path.abspath(args.head),
+                                     os.path.abspath(args.base), args.threads, args.rounds,
+                                     args.steps, args.warmup, args.pause)
+            h, b = samples["head"], samples["base"]
+            rows.append((run, name, median(b), min(b), median(h), min(h)))
+            everything[name].append({"samples": samples, "where": where})
     print(f"threads: {args.threads or 'default'}; {args.rounds} rounds x {args.steps} steps, "
-          "interleaved; times in ms")
+          f"interleaved{f', {args.repeat} runs' if args.repeat > 1 else ''}; times in ms")
     print(f"  base: {os.path.abspath(args.base)}\n  head: {os.path.abspath(args.head)}")
     print(f"{'workload':<10} {'base med':>9} {'base best':>9} {'head med':>9} {'head best':>9}"
-          f" {'med ratio':>9} {'best ratio':>10}")
-    for name, bm, bb, hm, hb in rows:
+          f" {'med ratio':>9} {'best ratio':>10}" + ("   run" if args.repeat > 1 else ""))
+    for run, name, bm, bb, hm, hb in rows:
         print(f"{name:<10} {bm * 1e3:9.3f} {bb * 1e3:9.3f} {hm * 1e3:9.3f} {hb * 1e3:9.3f}"
-              f" {hm / bm:9.3f} {hb / bb:10.3f}")
+              f" {hm / bm:9.3f} {hb / bb:10.3f}" + (f" {run + 1:5d}" if args.repeat > 1 else ""))
+    if args.repeat > 1:
+        print(f"\nover the {args.repeat} runs: the median of the runs' ratios (lowest-highest)")
+        print(f"{'workload':<10} {'med ratio':>21} {'best ratio':>21}")
+        for name in names:
+            mine = [r for r in rows if r[1] == name]
+            med = sorted(r[4] / r[2] for r in mine)
+            best = sorted(r[5] / r[3] for r in mine)
+            print(f"{name:<10} {median(med):7.3f} ({med[0]:.3f}-{med[-1]:.3f})"
+                  f" {median(best):7.3f} ({best[0]:.3f}-{best[-1]:.3f})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "results": everything}, f)
