@@ -7,12 +7,12 @@
 #
 #   bash benchmarks/gpu_check.sh [OUTPUT_DIR]      # from the repository root
 #
-# The logs go to OUTPUT_DIR (default $OUT, else /tmp/gpu_check): nvidia-smi.txt,
+# The logs go to OUTPUT_DIR (default /tmp/gpu_check): nvidia-smi.txt,
 # gpu_tests.log, bench_gpu.log. Each part has a time limit, so the whole run stays within
 # about nine minutes; the exit status is that of the tests.
 set -o pipefail
 cd "$(dirname "$0")/.." || exit 1
-out="${1:-${OUT:-/tmp/gpu_check}}"
+out="${1:-/tmp/gpu_check}"
 mkdir -p "$out"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 python=$(command -v python3 || command -v python)
