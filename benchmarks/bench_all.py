@@ -40,19 +40,19 @@ if HERE not in sys.path:
 
 import common  # noqa: E402
 
-# name: (script, options it needs, the minikeras row, the torch row)
+# name: (script, options it needs, the minikeras row, the torch row, the floor row, the
+# prefix of the floor's ratios in the script's JSON). A chain of adds on 8 numbers costs bare
+# NumPy almost nothing, so the floor of the tape workload is the least a tape can do.
 WORKLOADS = {
-    "mlp": ("bench_mlp_step.py", ["--fit-rounds", "0"], "minikeras", "torch"),
-    "convnet": ("bench_convnet_step.py", [], "minikeras", "torch"),
-    "lstm": ("bench_lstm_step.py", [], "minikeras", "torch"),
-    "lstm_cell": ("bench_lstm_step.py", ["--cell-loop"], "mk: cell loop", "torch"),
-    "tape": ("bench_tape_overhead.py", [], "mk: backward", "torch autograd"),
+    "mlp": ("bench_mlp_step.py", ["--fit-rounds", "0"], "minikeras", "torch",
+            "numpy floor", "numpy"),
+    "convnet": ("bench_convnet_step.py", [], "minikeras", "torch", "numpy floor", "numpy"),
+    "lstm": ("bench_lstm_step.py", [], "minikeras", "torch", "numpy floor", "numpy"),
+    "lstm_cell": ("bench_lstm_step.py", ["--cell-loop"], "mk: cell loop", "torch",
+                  "numpy floor", "numpy"),
+    "tape": ("bench_tape_overhead.py", [], "mk: backward", "torch autograd",
+             "minimal tape", "minimal"),
 }
-FLOOR = "numpy floor"
-# The hand-written floor of a workload, where it is not FLOOR: (its row, its ratios' prefix).
-# A chain of adds on 8 numbers costs bare NumPy almost nothing; the floor of a tape is the
-# least a tape can do.
-FLOORS = {"tape": ("minimal tape", "minimal")}
 UNITS = {"milliseconds per step": "ms/step", "microseconds per op": "us/op"}
 
 
@@ -99,7 +99,7 @@ def runs_for(workloads):
     """{script: (its options, the workloads it reports)}, one run per script."""
     runs = {}
     for name in workloads:
-        script, options, _, _ = WORKLOADS[name]
+        script, options = WORKLOADS[name][:2]
         known, names = runs.setdefault(script, ([], []))
         known += [o for o in options if o not in known]
         names.append(name)
@@ -136,14 +136,13 @@ def run_script(script, options, threads, args, folder):
 
 def summary_row(name, threads, report):
     """One row of the summary: the workload at one thread count, from its script's report."""
-    _, _, mk_name, torch_name = WORKLOADS[name]
+    _, _, mk_name, torch_name, floor, floor_ratios = WORKLOADS[name]
     stats, ratios = report["stats"], report.get("ratios", {}).get(mk_name, {})
     memory = report.get("memory") or {}
     peaks = memory.get("peak_bytes", {})
     row = {"workload": name, "threads": report.get("threads"), "threads_requested": threads,
-           "unit": report["unit"], "torch": report.get("environment", {}).get("torch")}
-    floor, floor_ratios = FLOORS.get(name, (FLOOR, "numpy"))
-    row["floor"] = floor
+           "unit": report["unit"], "torch": report.get("environment", {}).get("torch"),
+           "floor": floor}
     for key, variant in (("minikeras", mk_name), ("torch", torch_name), ("floor", floor)):
         s = stats.get(variant)
         row[f"{key}_median"] = None if s is None else s["median"]
@@ -153,7 +152,7 @@ def summary_row(name, threads, report):
         row[f"{key}_best"] = ratios.get(f"{ratio}_best")
     row["memory_vs_floor"] = memory.get("vs_floor", {}).get(mk_name)
     row["minikeras_peak_bytes"] = peaks.get(mk_name)
-    row["floor_peak_bytes"] = peaks.get(FLOOR)
+    row["floor_peak_bytes"] = peaks.get(floor)
     return row
 
 
